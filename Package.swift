@@ -1,0 +1,64 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Settings shared by every project target.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "marksync-log",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "marksync-log", targets: ["marksync-log"]),
+        .executable(name: "marksync-bench", targets: ["marksync-bench"]),
+        .library(name: "MarksyncCore", targets: ["MarksyncCore"]),
+        .library(name: "MarksyncCLI", targets: ["MarksyncCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // C libraries from Debian's packages (liblz4-dev, zlib1g-dev).
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // The pure core: blocks, diff-match-patch, hashing, LZ4. No I/O, no NIO, no GRDB.
+        .target(name: "MarksyncCore", dependencies: ["CLZ4"], swiftSettings: swiftSettings),
+
+        // Editing traces (gzip JSON) for benchmarks and end-to-end tests.
+        .target(name: "MarksyncTraces", dependencies: ["CZlib"], swiftSettings: swiftSettings),
+
+        // The command line as a library, so tests run commands in-process.
+        .target(
+            name: "MarksyncCLI",
+            dependencies: [
+                "MarksyncCore",
+                "MarksyncTraces",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "marksync-log", dependencies: ["MarksyncCLI"], swiftSettings: swiftSettings),
+
+        // Benchmarks: `swift run -c release marksync-bench core`.
+        .executableTarget(
+            name: "marksync-bench",
+            dependencies: [
+                "MarksyncCore",
+                "MarksyncTraces",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "tools/marksync-bench",
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(
+            name: "MarksyncCoreTests", dependencies: ["MarksyncCore", "MarksyncTraces"], exclude: ["Fixtures"],
+            swiftSettings: swiftSettings),
+        .testTarget(name: "MarksyncCLITests", dependencies: ["MarksyncCLI", "MarksyncCore"], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what building and testing marksync-log needs on a fresh Debian machine (run as root).
+# Idempotent: packages already present are not fetched again.
+set -euo pipefail
+
+APT_PACKAGES=(libsqlite3-dev liblz4-dev zlib1g-dev pkg-config)
+# Reference implementations used by the tests and the vector generators.
+PIP_PACKAGES=("diff-match-patch==20241021")
+
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]} with apt-get"
+    if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "setup: swift is not on the PATH; install Swift 6.2 or newer (this project is tested with 6.3.1)" >&2
+    exit 1
+fi
+
+PYTHON=${PYTHON:-python3}
+if command -v "$PYTHON" >/dev/null 2>&1; then
+    for spec in "${PIP_PACKAGES[@]}"; do
+        name=${spec%%==*}
+        version=${spec##*==}
+        installed=$("$PYTHON" -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p')
+        if [ "$installed" != "$version" ]; then
+            echo "setup: installing $spec with pip"
+            "$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore "$spec"
+        fi
+    done
+else
+    echo "setup: no python3; the Python compatibility checks will be skipped" >&2
+fi
