@@ -19,6 +19,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // C libraries from Debian's packages (liblz4-dev, zlib1g-dev).
@@ -28,6 +29,18 @@ let package = Package(
         // The pure core: blocks, diff-match-patch, hashing, LZ4. No I/O, no NIO, no GRDB.
         .target(name: "MarksyncCore", dependencies: ["CLZ4"], swiftSettings: swiftSettings),
 
+        // The log schema: numbered SQL files in migrations/, embedded in the binary.
+        .target(
+            name: "MarksyncMigrations", path: "migrations", exclude: ["postgres"],
+            resources: [.embedInCode("0001_initial.sql"), .embedInCode("0002_document_paths.sql")]),
+
+        // The event log: SQLite in WAL mode through GRDB, group commit, checkpoints, history queries.
+        .target(
+            name: "MarksyncStore",
+            dependencies: ["MarksyncCore", "MarksyncMigrations", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+
         // Editing traces (gzip JSON) for benchmarks and end-to-end tests.
         .target(name: "MarksyncTraces", dependencies: ["CZlib"], swiftSettings: swiftSettings),
 
@@ -36,6 +49,7 @@ let package = Package(
             name: "MarksyncCLI",
             dependencies: [
                 "MarksyncCore",
+                "MarksyncStore",
                 "MarksyncTraces",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
@@ -49,6 +63,7 @@ let package = Package(
             name: "marksync-bench",
             dependencies: [
                 "MarksyncCore",
+                "MarksyncStore",
                 "MarksyncTraces",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -58,6 +73,12 @@ let package = Package(
 
         .testTarget(
             name: "MarksyncCoreTests", dependencies: ["MarksyncCore", "MarksyncTraces"], exclude: ["Fixtures"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MarksyncStoreTests",
+            dependencies: [
+                "MarksyncStore", "MarksyncCore", "MarksyncTraces", "MarksyncMigrations", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(name: "MarksyncCLITests", dependencies: ["MarksyncCLI", "MarksyncCore"], swiftSettings: swiftSettings),
     ]

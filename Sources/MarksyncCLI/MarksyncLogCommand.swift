@@ -1,5 +1,6 @@
 import ArgumentParser
 import MarksyncCore
+import MarksyncStore
 
 /// The root command, `marksync-log`.
 public struct MarksyncLogCommand: AsyncParsableCommand {
@@ -11,7 +12,10 @@ public struct MarksyncLogCommand: AsyncParsableCommand {
             and people at the same time. marksync-log keeps every change as an event in an append-only log.
             """,
         version: "marksync-log \(MarksyncVersion.tool) (log format \(MarksyncVersion.logFormat))",
-        subcommands: [BlocksCommand.self]
+        subcommands: [
+            BlocksCommand.self, IngestCommand.self, LogCommand.self, ReplayCommand.self, DiffCommand.self, BlameCommand.self,
+            VerifyCommand.self, RebuildCommand.self, StatsCommand.self, ExportCommand.self, ImportCommand.self,
+        ]
     )
 
     public init() {}
@@ -34,6 +38,10 @@ public enum CommandLineRunner {
         } catch let error as CLIError {
             printError("error: \(error.message)")
             return error.exitCode
+        } catch let error as StoreError {
+            let cli = error.cliError
+            printError("error: \(cli.message)")
+            return cli.exitCode
         } catch {
             let code = MarksyncLogCommand.exitCode(for: error)
             let message = MarksyncLogCommand.fullMessage(for: error)

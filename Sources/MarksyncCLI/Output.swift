@@ -25,6 +25,11 @@ public enum Console {
         if let capture { capture.write(line + "\n", error: false) } else { print(line) }
     }
 
+    /// Writes text as it is to standard output.
+    static func write(_ text: String) {
+        if let capture { capture.write(text, error: false) } else { FileHandle.standardOutput.write(Data(text.utf8)) }
+    }
+
     /// Writes a line to standard error.
     static func err(_ line: String) {
         if let capture {

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import MarksyncCore
+import MarksyncStore
+
+/// `marksync-log ingest README.md`: a README becomes events (a new document, or what changed).
+struct IngestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Turn a README into events: a new document, or the changes since the log's head.",
+        discussion: """
+            The first ingest of a file creates the document (one event per block plus prose). A later ingest of \
+            an edited file appends only what changed: patches, new and deleted blocks, prose edits. Prints the head seq.
+            """
+    )
+
+    @Argument(help: "The Markpact README.")
+    var readme: String
+
+    @OptionGroup var log: LogOptions
+
+    @Option(help: "Who the events are by.")
+    var author: String = "file"
+
+    @Flag(help: "Print {doc, seq, appended} as JSON.")
+    var json = false
+
+    struct Output: Encodable {
+        var doc: String
+        var seq: Int
+        var appended: Int
+    }
+
+    func run() async throws {
+        let text = try readTextFile(readme, what: "README")
+        let document = log.doc ?? Self.defaultDocumentName(for: readme)
+        let eventLog = try await EventLog.open(path: log.logPath(nextTo: readme))
+        let result = try await eventLog.ingest(document: document, markdown: text, author: author)
+        for warning in MarkpactDocument(parsing: text).warnings { printError("warning: \(readme):\(warning.line): \(warning.message)") }
+        if json {
+            Console.out(try jsonText(Output(doc: result.document, seq: result.seq, appended: result.appended)))
+        } else {
+            Console.out("\(result.seq)")
+            let what = result.created ? "created \(result.document)" : "\(result.document)"
+            printError("\(what): \(result.appended) event\(result.appended == 1 ? "" : "s") appended, head seq \(result.seq) (\(eventLog.path))")
+        }
+    }
+
+    /// The README's folder name (the contract's default document name).
+    static func defaultDocumentName(for readme: String) -> String {
+        let folder = URL(fileURLWithPath: readme).standardizedFileURL.deletingLastPathComponent().lastPathComponent
+        return folder.isEmpty || folder == "/" ? "default" : folder
+    }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import MarksyncCore
+import MarksyncStore
+
+/// `--db` and `--doc`, shared by every command that reads or writes a log.
+struct LogOptions: ParsableArguments {
+    @Option(help: "The log file (default: $MARKSYNC_DB, else .marksync/log.db).")
+    var db: String?
+
+    @Option(help: "The document (default: the only document of the log).")
+    var doc: String?
+
+    /// The log path from the flag, the environment/.env, or the default next to `readme`.
+    func logPath(nextTo readme: String? = nil) -> String {
+        if let db { return Self.stripScheme(db) }
+        if let fromSettings = Settings().value("MARKSYNC_DB") { return Self.stripScheme(fromSettings) }
+        if let readme {
+            let folder = URL(fileURLWithPath: readme).deletingLastPathComponent().path
+            return folder + "/.marksync/log.db"
+        }
+        return ".marksync/log.db"
+    }
+
+    static func stripScheme(_ value: String) -> String { value.hasPrefix("sqlite:") ? String(value.dropFirst("sqlite:".count)) : value }
+
+    /// Opens an existing log (a read command on a missing log is an error, not a new empty file).
+    func openExisting() async throws -> EventLog {
+        let path = logPath()
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CLIError.failure("there is no log at \(path); create one with `marksync-log ingest README.md` or pass --db")
+        }
+        return try await EventLog.open(path: path)
+    }
+
+    /// The document to work on: `--doc`, or the only one in the log.
+    func document(in log: EventLog) async throws -> String {
+        if let doc { return doc }
+        let documents = try await log.documents()
+        switch documents.count {
+        case 0: throw CLIError.failure("the log \(log.path) has no documents yet; `marksync-log ingest README.md` adds one")
+        case 1: return documents[0].name
+        default:
+            throw CLIError.usage("the log holds several documents (\(documents.map(\.name).joined(separator: ", "))); pick one with --doc")
+        }
+    }
+}
+
+/// Progress on a terminal (standard error), silent when piped or in CI.
+struct ProgressLine: Sendable {
+    let label: String
+    let enabled: Bool
+
+    init(_ label: String) {
+        self.label = label
+        enabled = isatty(2) == 1 && ProcessInfo.processInfo.environment["CI"] == nil && Console.capture == nil
+    }
+
+    /// A callback for (done, total).
+    var callback: (@Sendable (Int, Int) -> Void)? {
+        guard enabled else { return nil }
+        let label = label
+        return { done, total in
+            let percent = total > 0 ? done * 100 / total : 100
+            FileHandle.standardError.write(Data("\r\(label): \(done)/\(total) (\(percent)%)".utf8))
+        }
+    }
+
+    func finish() {
+        if enabled { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}
+
+/// Writes a file atomically: a temporary file in the same folder, fsync, rename.
+func writeFileAtomically(_ path: String, _ text: String) throws {
+    let url = URL(fileURLWithPath: path)
+    let folder = url.deletingLastPathComponent()
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+    let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard fd >= 0 else { throw CLIError.failure("cannot write \(temporary.path): \(String(cString: strerror(errno)))") }
+    var bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+        if written <= 0 {
+            close(fd)
+            unlink(temporary.path)
+            throw CLIError.failure("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        offset += written
+    }
+    bytes.removeAll()
+    fsync(fd)
+    close(fd)
+    guard rename(temporary.path, path) == 0 else {
+        unlink(temporary.path)
+        throw CLIError.failure("cannot replace \(path): \(String(cString: strerror(errno)))")
+    }
+    let dirFD = open(folder.path, O_RDONLY)
+    if dirFD >= 0 {
+        fsync(dirFD)
+        close(dirFD)
+    }
+}
+
+/// A time as `2026-11-26 23:19:05`.
+func formatTime(_ ms: Int64) -> String {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+    return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+}
+
+extension StoreError {
+    /// The CLI's view of a store error.
+    var cliError: CLIError {
+        switch code {
+        case .corrupt: CLIError(message: message, exitCode: 3)
+        default: CLIError.failure(message)
+        }
+    }
+}

@@ -1,0 +1,251 @@
+/// Why an event cannot be applied to a document state. `code` is a stable reason code (the wire
+/// protocol's `nack` reasons use the same names).
+public struct ApplyError: Error, Equatable, CustomStringConvertible {
+    /// A stable reason code: `unknown_block`, `block_exists`, `bad_patch`, `patch_failed`,
+    /// `hash_mismatch`, `bad_index`, `length_mismatch`.
+    public var code: String
+    public var message: String
+
+    public init(_ code: String, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(message) [\(code)]" }
+}
+
+/// The document as of one seq: the projection of the log that every other view is made from.
+///
+/// Block contents are kept as arrays of code points with diff-match-patch's null padding at both ends, so a
+/// patch is applied in place in O(patch) for clean hunks instead of O(document).
+public struct DocumentState: Sendable, Equatable {
+    /// One block of the state.
+    public struct Block: Sendable, Equatable {
+        public var id: String
+        public var header: BlockHeader
+        /// The content as code points, padded with `1…patchMargin` at both ends.
+        var padded: [UInt32]
+        public var bodyIsOneEmptyLine: Bool
+        /// The seq of the event that created the block.
+        public var createdSeq: Int
+        /// The seq of the last event that changed the content (the block's version).
+        public var versionSeq: Int
+        /// Which event last changed each line (over the padded text: padding holds no newline).
+        public internal(set) var lines: LineVersions
+
+        /// The content length in code points.
+        public var length: Int { padded.count - 2 * DocumentState.padding }
+
+        /// The content as code points.
+        public var scalars: ArraySlice<UInt32> { padded[DocumentState.padding..<(padded.count - DocumentState.padding)] }
+
+        /// The content.
+        public var content: String { DMPCodePoints.string(Array(scalars)) }
+
+        /// The sha256 of the content (UTF-8).
+        public var sha256: String { SHA256.hexDigest(of: content) }
+
+        init(id: String, header: BlockHeader, content: String, bodyIsOneEmptyLine: Bool, seq: Int) {
+            self.id = id
+            self.header = header
+            self.padded = DocumentState.pad(DMPCodePoints.from(content))
+            self.bodyIsOneEmptyLine = bodyIsOneEmptyLine && content.isEmpty
+            self.createdSeq = seq
+            self.versionSeq = seq
+            self.lines = LineVersions(text: padded, seq: seq)
+        }
+
+        /// The block as a ``MarkpactBlock``. When the content holds a line that would close the fence, the
+        /// rendered fence is made longer, so content never spills into the prose.
+        public var markpactBlock: MarkpactBlock {
+            var block = MarkpactBlock(
+                id: id, kind: header.kind, lang: header.lang, meta: header.meta, path: header.path, headerStyle: header.style,
+                openingLine: header.openingLine, closingLine: header.closingLine, content: "",
+                bodyIsOneEmptyLine: bodyIsOneEmptyLine)
+            if length > 0 { block.setContent(content) }
+            return block
+        }
+    }
+
+    /// diff-match-patch's padding length (its Patch_Margin).
+    static let padding = 4
+    static let dmp = DiffMatchPatch()
+
+    static func pad(_ scalars: [UInt32]) -> [UInt32] {
+        var out = [UInt32]()
+        out.reserveCapacity(scalars.count + 2 * padding)
+        out.append(contentsOf: (1...UInt32(padding)))
+        out.append(contentsOf: scalars)
+        out.append(contentsOf: (1...UInt32(padding)))
+        return out
+    }
+
+    /// The seq of the last event applied (0 for the empty document).
+    public var seq: Int = 0
+    /// The blocks in document order.
+    public internal(set) var blocks: [Block] = []
+    /// The prose segments; `prose.count == blocks.count + 1`.
+    public internal(set) var prose: [String] = [""]
+    /// The line ending the README is written with.
+    public internal(set) var lineEnding: MarkpactDocument.LineEnding = .lf
+
+    /// The empty document.
+    public init() {}
+
+    /// The index of a block.
+    public func index(ofBlock id: String) -> Int? { blocks.firstIndex { $0.id == id } }
+
+    /// A block by id.
+    public func block(_ id: String) -> Block? { index(ofBlock: id).map { blocks[$0] } }
+
+    /// The manifest: block id → sha256.
+    public var manifest: [String: String] {
+        Dictionary(blocks.map { ($0.id, $0.sha256) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The state as a ``MarkpactDocument`` (for rendering and block tables).
+    public var document: MarkpactDocument {
+        MarkpactDocument(blocks: blocks.map(\.markpactBlock), prose: prose, lineEnding: lineEnding)
+    }
+
+    /// The README text at this seq.
+    public func render() -> String { document.render() }
+
+    // MARK: - Applying events
+
+    /// Applies one stored event (replay). On error the state is unchanged, except when a multi-purpose check
+    /// finds that a single-hunk patch gives another length than recorded: then the log is corrupt and the
+    /// state must be thrown away. With `verifying`, recorded sha256 values are checked too (O(block size)).
+    public mutating func apply(_ body: EventBody, seq newSeq: Int, verifying: Bool = false) throws(ApplyError) {
+        switch body {
+        case .blockCreated(let created):
+            guard index(ofBlock: created.blockID) == nil else {
+                throw ApplyError("block_exists", "block \(created.blockID) already exists")
+            }
+            guard created.index >= 0, created.index <= blocks.count else {
+                throw ApplyError("bad_index", "position \(created.index) is outside 0…\(blocks.count)")
+            }
+            if let before = created.proseBefore { prose[created.index] = before }
+            blocks.insert(
+                Block(
+                    id: created.blockID, header: created.header, content: created.content,
+                    bodyIsOneEmptyLine: created.bodyIsOneEmptyLine, seq: newSeq), at: created.index)
+            prose.insert(created.proseAfter, at: created.index + 1)
+
+        case .blockPatched(let id, let patchText, let resultLength, let resultSHA256):
+            let i = try existingIndex(id)
+            let patches: [Patch]
+            do { patches = try Self.dmp.patchFromText(patchText) } catch {
+                throw ApplyError("bad_patch", "the patch text cannot be parsed: \(error)")
+            }
+            let saved = patches.count > 1 ? blocks[i].padded : nil
+            let savedLines = patches.count > 1 ? blocks[i].lines : nil
+            var splices = blocks[i].lines.splices(margin: Self.padding)
+            let applied = Self.dmp.patchApply(patches, toPadded: &blocks[i].padded) { text, start, end, replacement in
+                splices.record(text, start: start, end: end, replacement: replacement)
+            }
+            blocks[i].lines.apply(splices, to: blocks[i].padded, seq: newSeq)
+            if applied.contains(false) {
+                // A single failed hunk changes nothing; several hunks may have half-applied.
+                if let saved, let savedLines {
+                    blocks[i].padded = saved
+                    blocks[i].lines = savedLines
+                }
+                let failed = applied.enumerated().filter { !$0.element }.map { String($0.offset + 1) }
+                throw ApplyError("patch_failed", "hunk \(failed.joined(separator: ", ")) of the patch did not apply to \(id)")
+            }
+            if blocks[i].length != resultLength || (verifying && resultSHA256 != nil && blocks[i].sha256 != resultSHA256) {
+                let mismatch = blocks[i].length != resultLength ? "length_mismatch" : "hash_mismatch"
+                // Undo: the patch applied but does not give the recorded result.
+                if let saved, let savedLines {
+                    blocks[i].padded = saved
+                    blocks[i].lines = savedLines
+                } else {
+                    throw ApplyError(mismatch, "the patch gives a different \(id) than recorded (state left patched)")
+                }
+                throw ApplyError(mismatch, "the patch gives a different \(id) than recorded")
+            }
+            blocks[i].bodyIsOneEmptyLine = false
+            blocks[i].versionSeq = newSeq
+
+        case .blockReplaced(let id, let content):
+            let i = try existingIndex(id)
+            let replacement = Self.pad(DMPCodePoints.from(content))
+            blocks[i].lines.replace(blocks[i].padded, with: replacement, seq: newSeq, margin: Self.padding)
+            blocks[i].padded = replacement
+            blocks[i].bodyIsOneEmptyLine = false
+            blocks[i].versionSeq = newSeq
+
+        case .blockDeleted(let id):
+            let i = try existingIndex(id)
+            deleteBlock(at: i)
+
+        case .blockHeaderChanged(let id, let header):
+            let i = try existingIndex(id)
+            blocks[i].header = header
+
+        case .proseEdited(let i, let text):
+            guard i >= 0, i < prose.count else { throw ApplyError("bad_index", "prose segment \(i) does not exist") }
+            prose[i] = text
+
+        case .lineEndingChanged(let ending):
+            lineEnding = ending
+
+        case .reviewNote, .deployResult:
+            break
+        }
+        seq = newSeq
+    }
+
+    /// Applies a block patch with the caller's expectations checked first (the write path): fails with
+    /// `patch_failed` when a hunk does not apply and `hash_mismatch` when `expectedSHA256` differs; the
+    /// state is unchanged on error. Returns the body to store (with the result length and sha).
+    public mutating func applyPatch(blockID: String, patchText: String, expectedSHA256: String?, seq newSeq: Int)
+        throws(ApplyError) -> EventBody
+    {
+        let i = try existingIndex(blockID)
+        var candidate = blocks[i].padded
+        var splices = blocks[i].lines.splices(margin: Self.padding)
+        let patches: [Patch]
+        do { patches = try Self.dmp.patchFromText(patchText) } catch {
+            throw ApplyError("bad_patch", "the patch text cannot be parsed: \(error)")
+        }
+        let applied = Self.dmp.patchApply(patches, toPadded: &candidate) { text, start, end, replacement in
+            splices.record(text, start: start, end: end, replacement: replacement)
+        }
+        guard !applied.contains(false) else {
+            throw ApplyError("patch_failed", "the patch does not apply to the current content of \(blockID)")
+        }
+        let length = candidate.count - 2 * Self.padding
+        var sha: String?
+        if let expectedSHA256 {
+            let result = DMPCodePoints.string(Array(candidate[Self.padding..<(candidate.count - Self.padding)]))
+            sha = SHA256.hexDigest(of: result)
+            guard sha == expectedSHA256 else {
+                throw ApplyError("hash_mismatch", "the patched \(blockID) does not have the sha256 the writer expected")
+            }
+        }
+        blocks[i].lines.apply(splices, to: candidate, seq: newSeq)
+        blocks[i].padded = candidate
+        blocks[i].bodyIsOneEmptyLine = false
+        blocks[i].versionSeq = newSeq
+        seq = newSeq
+        return .blockPatched(blockID: blockID, patch: patchText, resultLength: length, resultSHA256: sha)
+    }
+
+    private func existingIndex(_ id: String) throws(ApplyError) -> Int {
+        guard let i = index(ofBlock: id) else { throw ApplyError("unknown_block", "block \(id) does not exist") }
+        return i
+    }
+
+    /// Removes block `i` and joins the prose around it: the closing fence's line terminator goes with the
+    /// block, and when both sides leave a blank line, one blank line is kept.
+    mutating func deleteBlock(at i: Int) {
+        var after = prose[i + 1]
+        if after.hasPrefix("\n") { after.removeFirst() }
+        if prose[i].hasSuffix("\n\n"), after.hasPrefix("\n") { after.removeFirst() }
+        prose[i] += after
+        prose.remove(at: i + 1)
+        blocks.remove(at: i)
+    }
+}

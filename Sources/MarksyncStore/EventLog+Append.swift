@@ -1,0 +1,336 @@
+import Foundation
+import GRDB
+import MarksyncCore
+
+/// One row to insert, fully prepared outside the database queue.
+struct EventRow: Sendable {
+    var doc: Int64
+    var seq: Int
+    var timestampMs: Int64
+    var author: String
+    var kind: UInt8
+    var blockID: String?
+    var baseSeq: Int?
+    var clientID: String?
+    var codec: Int
+    var payload: Data
+    var hash: Data
+}
+
+/// A checkpoint to insert with a batch.
+struct CheckpointRow: Sendable {
+    var doc: Int64
+    var seq: Int
+    var codec: Int
+    var state: Data
+    var hash: Data
+}
+
+extension EventLog {
+    /// Appends changes. Requests from concurrent callers share one transaction (group commit); this returns
+    /// after that transaction has committed, with one outcome per request, in order. Rejected requests store
+    /// nothing and do not stop the others.
+    public func append(_ requests: [WriteRequest]) async throws(StoreError) -> [WriteOutcome] {
+        if requests.isEmpty { return [] }
+        let result = await withCheckedContinuation { continuation in
+            queue.append(PendingWrite(requests: requests, continuation: continuation))
+            if !writerRunning {
+                writerRunning = true
+                Task { await self.runWriter() }
+            }
+        }
+        return try result.get()
+    }
+
+    /// Appends one change.
+    public func append(_ request: WriteRequest) async throws(StoreError) -> WriteOutcome {
+        try await append([request])[0]
+    }
+
+    /// Drains the queue: each turn takes what has gathered and commits it as one transaction.
+    func runWriter() async {
+        while !queue.isEmpty {
+            var batch = [PendingWrite]()
+            var count = 0
+            while !queue.isEmpty, count == 0 || count + queue[0].requests.count <= options.maxBatch {
+                let next = queue.removeFirst()
+                count += next.requests.count
+                batch.append(next)
+            }
+            let results = await commit(batch)
+            for (pending, result) in zip(batch, results) { pending.continuation.resume(returning: result) }
+        }
+        writerRunning = false
+    }
+
+    /// Validates the batch against working copies of the heads, writes it in one transaction, then makes
+    /// the working copies the new heads. On a database failure nothing changes and every caller gets it.
+    func commit(_ batch: [PendingWrite]) async -> [Result<[WriteOutcome], StoreError>] {
+        for attempt in 0..<2 {
+            do {
+                return try await commitOnce(batch)
+            } catch let error as StoreError where error.code == .staleHead && attempt == 0 {
+                // Another process appended to this log: reload the heads and validate again.
+                heads.removeAll()
+                try? await loadAuthors()
+                continue
+            } catch let error as StoreError {
+                return batch.map { _ in .failure(error) }
+            } catch {
+                return batch.map { _ in .failure(StoreError(.database, "the append failed: \(error)")) }
+            }
+        }
+        return batch.map { _ in .failure(StoreError(.database, "the log keeps changing under this process")) }
+    }
+
+    private func commitOnce(_ batch: [PendingWrite]) async throws -> [Result<[WriteOutcome], StoreError>] {
+        var work: [String: Head] = [:]
+        var startSeqs: [Int64: Int] = [:]
+        var rows = [EventRow]()
+        var checkpoints = [CheckpointRow]()
+        var committed = [Event]()
+        var results = [Result<[WriteOutcome], StoreError>]()
+        var seenClientIDs: [String: [String: Event]] = [:]
+        let now = Self.nowMs()
+        let duplicates = try await storedDuplicates(in: batch)
+
+        for pending in batch {
+            var outcomes = [WriteOutcome]()
+            for request in pending.requests {
+                var head: Head
+                if let copy = work[request.document] {
+                    head = copy
+                } else {
+                    let loaded: Result<Head, StoreError>
+                    do { loaded = .success(try await loadHead(request.document)) } catch { loaded = .failure(error) }
+                    switch loaded {
+                    case .success(let value):
+                        head = value
+                    case .failure(let error):
+                        guard error.code == .unknownDocument else { throw error }
+                        outcomes.append(.rejected(ApplyError("unknown_document", error.message), current: nil))
+                        continue
+                    }
+                    startSeqs[head.id] = head.state.seq
+                }
+                if let id = request.clientMessageID {
+                    if let earlier = seenClientIDs[request.document]?[id] ?? duplicates[request.document]?[id] {
+                        outcomes.append(.duplicate(earlier))
+                        continue
+                    }
+                }
+                let seq = head.state.seq + 1
+                let outcome = await prepare(request, seq: seq, head: &head)
+                guard case .appended(var event, let rebased) = outcome else {
+                    outcomes.append(outcome)
+                    continue
+                }
+                event.timestampMs = request.timestampMs ?? now
+                let payload = EventCodec.encode(event.body)
+                let hash = EventCodec.chainHash(
+                    previous: head.hash, seq: seq, timestampMs: event.timestampMs, author: event.author,
+                    clientMessageID: event.clientMessageID, baseSeq: event.baseSeq, kind: event.body.kind,
+                    blockID: event.body.blockID, payload: payload)
+                event.hash = hash
+                let (codec, stored) = PayloadCodec.encode(payload)
+                rows.append(
+                    EventRow(
+                        doc: head.id, seq: seq, timestampMs: event.timestampMs, author: event.author, kind: event.body.kind.rawValue,
+                        blockID: event.body.blockID, baseSeq: event.baseSeq, clientID: event.clientMessageID,
+                        codec: codec == .lz4 ? 1 : 0, payload: Data(stored), hash: Data(hash)))
+                head.hash = hash
+                head.eventsSinceCheckpoint += 1
+                head.bytesSinceCheckpoint += stored.count + 40
+                if let id = request.clientMessageID { seenClientIDs[request.document, default: [:]][id] = event }
+                work[request.document] = head
+                committed.append(event)
+                outcomes.append(.appended(event, rebased: rebased))
+            }
+            results.append(.success(outcomes))
+        }
+
+        // Checkpoints for documents that are due, at their post-batch seq.
+        for (name, var head) in work
+        where head.eventsSinceCheckpoint >= options.checkpointEvents || head.bytesSinceCheckpoint >= options.checkpointBytes {
+            let (codec, state) = PayloadCodec.encode(head.state.encodeCheckpoint())
+            checkpoints.append(
+                CheckpointRow(doc: head.id, seq: head.state.seq, codec: codec == .lz4 ? 1 : 0, state: Data(state), hash: Data(head.hash)))
+            head.eventsSinceCheckpoint = 0
+            head.bytesSinceCheckpoint = 0
+            work[name] = head
+        }
+
+        if !rows.isEmpty {
+            let heads = work.values.map { (id: $0.id, seq: $0.state.seq, hash: Data($0.hash)) }
+            let expected = startSeqs
+            let knownAuthors = authorIDs
+            let knownKeys = Dictionary(uniqueKeysWithValues: work.values.map { ($0.id, $0.blockKeys) })
+            let rowsToWrite = rows
+            let checkpointsToWrite = checkpoints
+            let (newAuthors, newKeys) = try await pool.write { db in
+                try Self.insert(
+                    db, rows: rowsToWrite, checkpoints: checkpointsToWrite, heads: heads, expectedSeqs: expected,
+                    authors: knownAuthors, blockKeys: knownKeys)
+            }
+            for (name, id) in newAuthors {
+                authorIDs[name] = id
+                authorNames[id] = name
+            }
+            for (name, var head) in work {
+                for (blockID, key) in newKeys[head.id] ?? [:] {
+                    head.blockKeys[blockID] = key
+                    head.blockIDs[key] = blockID
+                }
+                work[name] = head
+            }
+        }
+        for (name, head) in work { heads[name] = head }
+        if !committed.isEmpty { for observer in observers.values { observer.yield(committed) } }
+        return results
+    }
+
+    /// Turns a request into an event applied to `head` (or a rejection), with optimistic concurrency: when
+    /// the block moved on since the writer's base, the writer's edit is merged with what happened since
+    /// (``ThreeWayMerge``) if the two do not overlap, else the request is refused with `conflict`.
+    private func prepare(_ request: WriteRequest, seq: Int, head: inout Head) async -> WriteOutcome {
+        var change = request.change
+        var rebased = false
+        if !request.verbatim, let blockID = change.blockID, let block = head.state.block(blockID),
+            request.baseSeq != nil || request.baseSHA256 != nil
+        {
+            var moved = false
+            if let baseSeq = request.baseSeq, block.versionSeq > baseSeq { moved = true }
+            if let baseSHA = request.baseSHA256, block.sha256 != baseSHA { moved = true }
+            if moved {
+                let conflict = WriteOutcome.rejected(
+                    ApplyError("conflict", "\(blockID) changed since the writer's base (now at seq \(block.versionSeq)) and the edits overlap"),
+                    current: Self.version(of: block))
+                guard let baseSeq = request.baseSeq, baseSeq < head.state.seq,
+                    let base = try? await replayState(head: head, to: baseSeq).state.block(blockID)?.content
+                else { return conflict }
+                let ours: String
+                switch change {
+                case .patch(_, let patch, let sha):
+                    var scratch = DocumentState()
+                    do {
+                        _ = try scratch.prepare(.full(blockID: blockID, content: base), seq: 1)
+                        _ = try scratch.prepare(.patch(blockID: blockID, patch: patch, expectedSHA256: sha), seq: 2)
+                    } catch {
+                        return .rejected(error, current: Self.version(of: block))
+                    }
+                    ours = scratch.block(blockID)?.content ?? base
+                case .full(_, let content):
+                    ours = content
+                default:
+                    return conflict
+                }
+                let theirs = block.content
+                guard let merged = ThreeWayMerge.merge(base: base, ours: ours, theirs: theirs) else { return conflict }
+                change = .event(DocumentState.contentChange(blockID: blockID, from: theirs, to: merged))
+                rebased = true
+            }
+        }
+        var state = head.state
+        do {
+            let body = try state.prepare(change, seq: seq)
+            head.state = state
+            return .appended(
+                Event(
+                    document: request.document, seq: seq, timestampMs: 0, author: request.author,
+                    clientMessageID: request.clientMessageID, baseSeq: request.baseSeq, body: body), rebased: rebased)
+        } catch {
+            let current = request.change.blockID.flatMap { head.state.block($0) }.map(Self.version(of:))
+            return .rejected(error, current: current)
+        }
+    }
+
+    static func version(of block: DocumentState.Block) -> BlockVersion {
+        BlockVersion(blockID: block.id, content: block.content, sha256: block.sha256, seq: block.versionSeq)
+    }
+
+    /// Events already stored under the batch's client message ids.
+    private func storedDuplicates(in batch: [PendingWrite]) async throws -> [String: [String: Event]] {
+        var wanted: [String: Set<String>] = [:]
+        for pending in batch {
+            for request in pending.requests {
+                if let id = request.clientMessageID { wanted[request.document, default: []].insert(id) }
+            }
+        }
+        if wanted.isEmpty { return [:] }
+        var found: [String: [String: Event]] = [:]
+        for (document, ids) in wanted {
+            guard let head = try? await loadHead(document) else { continue }
+            let docID = head.id
+            let list = Array(ids)
+            let seqs = try await read { db in
+                try Row.fetchAll(
+                    db, sql: "SELECT client_id, seq FROM events WHERE doc = ? AND client_id IN (\(list.map { _ in "?" }.joined(separator: ",")))",
+                    arguments: StatementArguments([docID] + list)
+                ).map { (id: $0[0] as String, seq: $0[1] as Int) }
+            }
+            for entry in seqs {
+                if let event = try await events(document, after: entry.seq - 1, limit: 1).first {
+                    found[document, default: [:]][entry.id] = event
+                }
+            }
+        }
+        return found
+    }
+
+    /// Inserts a batch in the current transaction; checks that no other process moved the heads.
+    private static func insert(
+        _ db: Database, rows: [EventRow], checkpoints: [CheckpointRow], heads: [(id: Int64, seq: Int, hash: Data)],
+        expectedSeqs: [Int64: Int], authors: [String: Int64], blockKeys: [Int64: [String: Int]]
+    ) throws -> (authors: [String: Int64], keys: [Int64: [String: Int]]) {
+        for (doc, seq) in expectedSeqs {
+            let stored = try Int.fetchOne(db, sql: "SELECT head_seq FROM documents WHERE id = ?", arguments: [doc])
+            guard stored == seq else { throw StoreError(.staleHead, "another process appended to this log") }
+        }
+        var authorIDs = authors
+        var newAuthors: [String: Int64] = [:]
+        var keys = blockKeys
+        var newKeys: [Int64: [String: Int]] = [:]
+        let insertAuthor = try db.cachedStatement(sql: "INSERT INTO authors(name) VALUES (?)")
+        let insertKey = try db.cachedStatement(sql: "INSERT INTO block_keys(doc, key, block_id) VALUES (?, ?, ?)")
+        let insertEvent = try db.cachedStatement(
+            sql: """
+                INSERT INTO events(doc, seq, ts, author, kind, block, base_seq, client_id, codec, payload, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        for row in rows {
+            let author: Int64
+            if let id = authorIDs[row.author] {
+                author = id
+            } else {
+                try insertAuthor.execute(arguments: [row.author])
+                author = db.lastInsertedRowID
+                authorIDs[row.author] = author
+                newAuthors[row.author] = author
+            }
+            var block: Int?
+            if let blockID = row.blockID {
+                if let key = keys[row.doc]?[blockID] {
+                    block = key
+                } else {
+                    let key = (keys[row.doc]?.values.max() ?? 0) + 1
+                    try insertKey.execute(arguments: [row.doc, key, blockID])
+                    keys[row.doc, default: [:]][blockID] = key
+                    newKeys[row.doc, default: [:]][blockID] = key
+                    block = key
+                }
+            }
+            try insertEvent.execute(arguments: [
+                row.doc, row.seq, row.timestampMs, author, Int(row.kind), block, row.baseSeq, row.clientID, row.codec, row.payload,
+                row.hash,
+            ])
+        }
+        let insertCheckpoint = try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO checkpoints(doc, seq, codec, state, hash) VALUES (?, ?, ?, ?, ?)")
+        for checkpoint in checkpoints {
+            try insertCheckpoint.execute(arguments: [checkpoint.doc, checkpoint.seq, checkpoint.codec, checkpoint.state, checkpoint.hash])
+        }
+        let updateHead = try db.cachedStatement(sql: "UPDATE documents SET head_seq = ?, head_hash = ? WHERE id = ?")
+        for head in heads { try updateHead.execute(arguments: [head.seq, head.hash, head.id]) }
+        return (newAuthors, newKeys)
+    }
+}

@@ -1,0 +1,287 @@
+import Foundation
+import GRDB
+import MarksyncCore
+
+/// One problem `verify` found.
+public struct VerifyProblem: Sendable, Equatable, CustomStringConvertible {
+    public var document: String
+    /// The first bad seq, when the problem is tied to one.
+    public var seq: Int?
+    public var message: String
+    public var description: String { "\(document)\(seq.map { " seq \($0)" } ?? ""): \(message)" }
+}
+
+/// What `verify` checked and found.
+public struct VerifyReport: Sendable, Equatable {
+    public var documents = 0
+    public var events = 0
+    public var checkpoints = 0
+    public var problems: [VerifyProblem] = []
+    public var isClean: Bool { problems.isEmpty }
+}
+
+/// Figures of a log.
+public struct LogStats: Sendable, Equatable, Codable {
+    public var documents = 0
+    public var events = 0
+    public var authors = 0
+    public var checkpoints = 0
+    public var checkpointBytes = 0
+    public var payloadBytesStored = 0
+    public var payloadBytesDecoded = 0
+    public var lz4Events = 0
+    public var fileBytes = 0
+    public var walBytes = 0
+
+    /// Decoded ÷ stored payload bytes.
+    public var compressionRatio: Double { payloadBytesStored == 0 ? 1 : Double(payloadBytesDecoded) / Double(payloadBytesStored) }
+    /// Database file bytes ÷ events.
+    public var bytesPerEvent: Double { events == 0 ? 0 : Double(fileBytes + walBytes) / Double(events) }
+}
+
+extension EventLog {
+    /// Recomputes the hash chain, replays every event (checking recorded lengths and hashes), compares
+    /// every checkpoint and the head with the replay, and runs SQLite's integrity check.
+    /// - Parameter progress: called with (events done, events in all) now and then.
+    public func verify(progress: (@Sendable (Int, Int) -> Void)? = nil) async throws(StoreError) -> VerifyReport {
+        var report = VerifyReport()
+        let integrity = try await read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
+        if integrity != ["ok"] {
+            report.problems.append(VerifyProblem(document: "(file)", seq: nil, message: "SQLite: \(integrity.prefix(3).joined(separator: "; "))"))
+        }
+        let documents = try await self.documents()
+        let total = documents.reduce(0) { $0 + $1.headSeq }
+        var done = 0
+        for info in documents {
+            report.documents += 1
+            let head = try await loadHead(info.name)
+            let checkpointRows = try await read { db in
+                try Row.fetchAll(db, sql: "SELECT seq, codec, state, hash FROM checkpoints WHERE doc = ? ORDER BY seq", arguments: [head.id]).map {
+                    (seq: $0[0] as Int, codec: $0[1] as Int, state: [UInt8]($0[2] as Data), hash: [UInt8]($0[3] as Data))
+                }
+            }
+            report.checkpoints += checkpointRows.count
+            var checkpoints = Dictionary(checkpointRows.map { ($0.seq, $0) }, uniquingKeysWith: { a, _ in a })
+            var state = DocumentState()
+            var previousHash = [UInt8]()
+            var expected = 1
+            var failed = false
+            pages: while true {
+                let raws = try await rawEvents(doc: head.id, after: expected - 1, through: Int.max, limit: Self.pageSize)
+                if raws.isEmpty { break }
+                for raw in raws {
+                    report.events += 1
+                    done += 1
+                    guard raw.seq == expected else {
+                        report.problems.append(
+                            VerifyProblem(document: info.name, seq: expected, message: "event \(expected) is missing (the next stored is \(raw.seq))"))
+                        failed = true
+                        break pages
+                    }
+                    let event: Event
+                    do { event = try Self.decode(raw, document: info.name, blockIDs: head.blockIDs, authors: authorNames) } catch {
+                        report.problems.append(VerifyProblem(document: info.name, seq: raw.seq, message: error.message))
+                        failed = true
+                        break pages
+                    }
+                    let payload = EventCodec.encode(event.body)
+                    let hash = EventCodec.chainHash(
+                        previous: previousHash, seq: raw.seq, timestampMs: raw.timestampMs, author: event.author,
+                        clientMessageID: raw.clientID, baseSeq: raw.baseSeq, kind: event.body.kind, blockID: event.body.blockID,
+                        payload: payload)
+                    guard hash == raw.hash else {
+                        report.problems.append(
+                            VerifyProblem(
+                                document: info.name, seq: raw.seq,
+                                message: "the hash chain breaks here: the event was changed, moved or inserted"))
+                        failed = true
+                        break pages
+                    }
+                    do { try state.apply(event.body, seq: raw.seq, verifying: true) } catch {
+                        report.problems.append(VerifyProblem(document: info.name, seq: raw.seq, message: "does not apply: \(error)"))
+                        failed = true
+                        break pages
+                    }
+                    if let checkpoint = checkpoints.removeValue(forKey: raw.seq) {
+                        if let problem = Self.compare(checkpoint: checkpoint, with: state, hash: hash) {
+                            report.problems.append(VerifyProblem(document: info.name, seq: raw.seq, message: problem))
+                        }
+                    }
+                    previousHash = hash
+                    expected += 1
+                }
+                progress?(done, total)
+            }
+            if failed { continue }
+            if let stray = checkpoints.keys.min() {
+                report.problems.append(VerifyProblem(document: info.name, seq: stray, message: "a checkpoint exists past the last event"))
+            }
+            if expected - 1 != info.headSeq {
+                report.problems.append(
+                    VerifyProblem(
+                        document: info.name, seq: expected,
+                        message: "the document's head is \(info.headSeq) but the log ends at \(expected - 1)"))
+            } else if previousHash != head.hash && info.headSeq > 0 {
+                report.problems.append(VerifyProblem(document: info.name, seq: info.headSeq, message: "the head hash differs from the chain"))
+            } else if state != heads[info.name]?.state {
+                report.problems.append(
+                    VerifyProblem(document: info.name, seq: info.headSeq, message: "the head projection differs from a full replay"))
+            }
+        }
+        return report
+    }
+
+    private static func compare(
+        checkpoint: (seq: Int, codec: Int, state: [UInt8], hash: [UInt8]), with state: DocumentState, hash: [UInt8]
+    ) -> String? {
+        guard checkpoint.hash == hash else { return "the checkpoint's hash differs from the event's" }
+        do {
+            let bytes = try (checkpoint.codec == 1 ? PayloadCodec.lz4 : PayloadCodec.raw).decode(checkpoint.state)
+            let stored = try DocumentState(checkpoint: bytes)
+            return stored == state ? nil : "the checkpoint differs from the replay"
+        } catch {
+            return "the checkpoint is damaged: \(error)"
+        }
+    }
+
+    /// Recomputes every projection from the log: checkpoints are dropped and written again every
+    /// ``Options/checkpointEvents`` events, and the heads are rebuilt.
+    public func rebuild(progress: (@Sendable (Int, Int) -> Void)? = nil) async throws(StoreError) -> Int {
+        let documents = try await self.documents()
+        let total = documents.reduce(0) { $0 + $1.headSeq }
+        var done = 0
+        var written = 0
+        for info in documents {
+            var head = try await loadHead(info.name)
+            let docID = head.id
+            do {
+                try await pool.write { db in try db.execute(sql: "DELETE FROM checkpoints WHERE doc = ?", arguments: [docID]) }
+            } catch { throw StoreError(.database, "cannot clear the checkpoints: \(error)") }
+            var state = DocumentState()
+            var pending = [CheckpointRow]()
+            var sinceCheckpoint = 0
+            var lastHash = [UInt8]()
+            while state.seq < info.headSeq {
+                let raws = try await rawEvents(doc: head.id, after: state.seq, through: info.headSeq, limit: Self.pageSize)
+                guard !raws.isEmpty else { throw StoreError(.corrupt, "\(info.name) has no event \(state.seq + 1); run verify") }
+                for raw in raws {
+                    guard raw.seq == state.seq + 1 else { throw StoreError(.corrupt, "\(info.name) jumps to seq \(raw.seq); run verify") }
+                    let event = try Self.decode(raw, document: info.name, blockIDs: head.blockIDs, authors: authorNames)
+                    do { try state.apply(event.body, seq: raw.seq) } catch {
+                        throw StoreError(.corrupt, "event \(raw.seq) of \(info.name) does not apply: \(error); run verify")
+                    }
+                    lastHash = raw.hash
+                    sinceCheckpoint += 1
+                    if sinceCheckpoint >= options.checkpointEvents {
+                        let (codec, bytes) = PayloadCodec.encode(state.encodeCheckpoint())
+                        pending.append(
+                            CheckpointRow(doc: head.id, seq: state.seq, codec: codec == .lz4 ? 1 : 0, state: Data(bytes), hash: Data(raw.hash)))
+                        sinceCheckpoint = 0
+                    }
+                }
+                done += raws.count
+                progress?(done, total)
+                if pending.count >= 16 || state.seq == info.headSeq {
+                    let rows = pending
+                    pending.removeAll()
+                    written += rows.count
+                    do {
+                        try await pool.write { db in
+                            let insert = try db.cachedStatement(sql: "INSERT INTO checkpoints(doc, seq, codec, state, hash) VALUES (?, ?, ?, ?, ?)")
+                            for row in rows { try insert.execute(arguments: [row.doc, row.seq, row.codec, row.state, row.hash]) }
+                        }
+                    } catch { throw StoreError(.database, "cannot write checkpoints: \(error)") }
+                }
+            }
+            head.state = state
+            head.hash = lastHash
+            head.eventsSinceCheckpoint = sinceCheckpoint
+            head.bytesSinceCheckpoint = 0
+            heads[info.name] = head
+        }
+        return written
+    }
+
+    /// Figures of the log.
+    public func stats() async throws(StoreError) -> LogStats {
+        var stats = try await read { db -> LogStats in
+            var stats = LogStats()
+            stats.documents = try Int.fetchOne(db, sql: "SELECT count(*) FROM documents") ?? 0
+            stats.events = try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0
+            stats.authors = try Int.fetchOne(db, sql: "SELECT count(*) FROM authors") ?? 0
+            stats.checkpoints = try Int.fetchOne(db, sql: "SELECT count(*) FROM checkpoints") ?? 0
+            stats.checkpointBytes = try Int.fetchOne(db, sql: "SELECT coalesce(sum(length(state)), 0) FROM checkpoints") ?? 0
+            let cursor = try Row.fetchCursor(db, sql: "SELECT codec, payload FROM events")
+            while let row = try cursor.next() {
+                let codec: Int = row[0]
+                let payload: Data = row[1]
+                stats.payloadBytesStored += payload.count
+                if codec == 1, payload.count >= 4 {
+                    stats.lz4Events += 1
+                    stats.payloadBytesDecoded += Int(payload[0]) | Int(payload[1]) << 8 | Int(payload[2]) << 16 | Int(payload[3]) << 24
+                } else {
+                    stats.payloadBytesDecoded += payload.count
+                }
+            }
+            return stats
+        }
+        let attributes = { (suffix: String) -> Int in
+            ((try? FileManager.default.attributesOfItem(atPath: self.path + suffix))?[.size] as? NSNumber)?.intValue ?? 0
+        }
+        stats.fileBytes = attributes("")
+        stats.walBytes = attributes("-wal")
+        return stats
+    }
+
+    /// Copies every committed WAL page into the database file (`PRAGMA wal_checkpoint(TRUNCATE)`).
+    public func checkpointWAL() async throws(StoreError) {
+        do { try await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") } } catch {
+            throw StoreError(.database, "WAL checkpoint failed: \(error)")
+        }
+    }
+
+    // MARK: - Consumers
+
+    /// The stored cursor of a durable consumer (nil when it has none yet).
+    public func cursor(document: String, consumer: String) async throws(StoreError) -> Int? {
+        let head = try await loadHead(document)
+        return try await read { db in
+            try Int.fetchOne(db, sql: "SELECT seq FROM consumers WHERE doc = ? AND name = ?", arguments: [head.id, consumer])
+        }
+    }
+
+    /// Moves a durable consumer's cursor (durable when this returns).
+    public func setCursor(document: String, consumer: String, seq: Int) async throws(StoreError) {
+        let head = try await loadHead(document)
+        guard seq >= 0, seq <= head.state.seq else {
+            throw StoreError(.seqOutOfRange, "cursor \(seq) is outside 0…\(head.state.seq) of \(document)")
+        }
+        let now = Self.nowMs()
+        do {
+            try await pool.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO consumers(doc, name, seq, updated_ms) VALUES (?, ?, ?, ?)
+                        ON CONFLICT(doc, name) DO UPDATE SET seq = excluded.seq, updated_ms = excluded.updated_ms
+                        """, arguments: [head.id, consumer, seq, now])
+            }
+        } catch { throw StoreError(.database, "cannot store the cursor of \(consumer): \(error)") }
+    }
+
+    /// Durable consumers of a document with their cursors.
+    public func consumers(document: String) async throws(StoreError) -> [(name: String, seq: Int, updatedMs: Int64)] {
+        let head = try await loadHead(document)
+        let rows = try await read { db in
+            try Row.fetchAll(db, sql: "SELECT name, seq, updated_ms FROM consumers WHERE doc = ? ORDER BY name", arguments: [head.id]).map {
+                ConsumerRow(name: $0[0], seq: $0[1], updatedMs: $0[2])
+            }
+        }
+        return rows.map { ($0.name, $0.seq, $0.updatedMs) }
+    }
+}
+
+struct ConsumerRow: Sendable {
+    var name: String
+    var seq: Int
+    var updatedMs: Int64
+}

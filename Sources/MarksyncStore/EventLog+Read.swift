@@ -1,0 +1,163 @@
+import Foundation
+import GRDB
+import MarksyncCore
+
+/// An event as stored, before its payload is decoded.
+struct RawEvent: Sendable {
+    var seq: Int
+    var timestampMs: Int64
+    var author: Int64
+    var kind: Int
+    var block: Int?
+    var baseSeq: Int?
+    var clientID: String?
+    var codec: Int
+    var payload: [UInt8]
+    var hash: [UInt8]
+}
+
+extension EventLog {
+    /// How many events one read transaction returns at most.
+    static let pageSize = 4096
+
+    /// Events of a document with seq > `after`, in seq order, at most `limit` (one short read transaction).
+    public func events(_ document: String, after: Int, limit: Int = 1000) async throws(StoreError) -> [Event] {
+        let head = try await loadHead(document)
+        let raws = try await rawEvents(doc: head.id, after: after, through: Int.max, limit: limit)
+        var out = [Event]()
+        out.reserveCapacity(raws.count)
+        for raw in raws { out.append(try await decode(raw, document: document)) }
+        return out
+    }
+
+    /// Stored rows of a document in (after, through], at most `limit`.
+    func rawEvents(doc: Int64, after: Int, through: Int, limit: Int) async throws(StoreError) -> [RawEvent] {
+        try await read { db in
+            var out = [RawEvent]()
+            let cursor = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT seq, ts, author, kind, block, base_seq, client_id, codec, payload, hash FROM events
+                    WHERE doc = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?
+                    """, arguments: [doc, after, through, limit])
+            while let row = try cursor.next() {
+                out.append(
+                    RawEvent(
+                        seq: row[0], timestampMs: row[1], author: row[2], kind: row[3], block: row[4], baseSeq: row[5], clientID: row[6],
+                        codec: row[7], payload: [UInt8](row[8] as Data), hash: [UInt8](row[9] as Data)))
+            }
+            return out
+        }
+    }
+
+    /// Decodes a stored row.
+    func decode(_ raw: RawEvent, document: String) async throws(StoreError) -> Event {
+        var head = try await loadHead(document)
+        if let key = raw.block, head.blockIDs[key] == nil {
+            // A block created by another process since this head was loaded.
+            let docID = head.id
+            let id = try await read { db in
+                try String.fetchOne(db, sql: "SELECT block_id FROM block_keys WHERE doc = ? AND key = ?", arguments: [docID, key])
+            }
+            if let id {
+                head.blockIDs[key] = id
+                head.blockKeys[id] = key
+                heads[document] = head
+            }
+        }
+        if authorNames[raw.author] == nil { try await loadAuthors() }
+        return try Self.decode(raw, document: document, blockIDs: head.blockIDs, authors: authorNames)
+    }
+
+    static func decode(_ raw: RawEvent, document: String, blockIDs: [Int: String], authors: [Int64: String]) throws(StoreError)
+        -> Event
+    {
+        guard let kind = EventKind(rawValue: UInt8(clamping: raw.kind)) else {
+            throw StoreError(.corrupt, "event \(raw.seq) of \(document) has an unknown kind \(raw.kind)")
+        }
+        guard let codec = raw.codec == 0 ? PayloadCodec.raw : (raw.codec == 1 ? PayloadCodec.lz4 : nil) else {
+            throw StoreError(.corrupt, "event \(raw.seq) of \(document) has an unknown codec \(raw.codec)")
+        }
+        let blockID = raw.block.flatMap { blockIDs[$0] }
+        if raw.block != nil, blockID == nil {
+            throw StoreError(.corrupt, "event \(raw.seq) of \(document) names a block key \(raw.block!) that does not exist")
+        }
+        guard let author = authors[raw.author] else {
+            throw StoreError(.corrupt, "event \(raw.seq) of \(document) names an author \(raw.author) that does not exist")
+        }
+        let payload: [UInt8]
+        do { payload = try codec.decode(raw.payload) } catch {
+            throw StoreError(.corrupt, "event \(raw.seq) of \(document): \(error)")
+        }
+        let body: EventBody
+        do { body = try EventCodec.decode(kind: kind, blockID: blockID, payload: payload) } catch {
+            throw StoreError(.corrupt, "event \(raw.seq) of \(document): \(error)")
+        }
+        return Event(
+            document: document, seq: raw.seq, timestampMs: raw.timestampMs, author: author, clientMessageID: raw.clientID,
+            baseSeq: raw.baseSeq, body: body, hash: raw.hash)
+    }
+
+    /// The latest checkpoint at or before `seq`.
+    func checkpoint(doc: Int64, atOrBefore seq: Int) async throws(StoreError) -> (seq: Int, state: DocumentState)? {
+        let row = try await read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT seq, codec, state FROM checkpoints WHERE doc = ? AND seq <= ? ORDER BY seq DESC LIMIT 1",
+                arguments: [doc, seq]
+            ).map { (seq: $0[0] as Int, codec: $0[1] as Int, state: [UInt8]($0[2] as Data)) }
+        }
+        guard let row else { return nil }
+        do {
+            let bytes = try (row.codec == 1 ? PayloadCodec.lz4 : PayloadCodec.raw).decode(row.state)
+            return (row.seq, try DocumentState(checkpoint: bytes))
+        } catch {
+            throw StoreError(.corrupt, "the checkpoint at seq \(row.seq) is damaged: \(error)")
+        }
+    }
+
+    /// The state at `seq` from the nearest checkpoint; also how many events and payload bytes follow it.
+    func replayState(head: Head, to seq: Int) async throws(StoreError) -> (state: DocumentState, events: Int, bytes: Int) {
+        var state = DocumentState()
+        if let checkpoint = try await checkpoint(doc: head.id, atOrBefore: seq) { state = checkpoint.state }
+        let start = state.seq
+        var bytes = 0
+        var blockIDs = head.blockIDs
+        while state.seq < seq {
+            let raws = try await rawEvents(doc: head.id, after: state.seq, through: seq, limit: Self.pageSize)
+            guard !raws.isEmpty else {
+                throw StoreError(.corrupt, "the log of \(head.name) has no event \(state.seq + 1) (its head is \(seq))")
+            }
+            if raws.contains(where: { $0.block.map { blockIDs[$0] == nil } ?? false }) {
+                let docID = head.id
+                let rows = try await read { db in
+                    try Row.fetchAll(db, sql: "SELECT key, block_id FROM block_keys WHERE doc = ?", arguments: [docID]).map {
+                        (key: $0[0] as Int, id: $0[1] as String)
+                    }
+                }
+                for row in rows { blockIDs[row.key] = row.id }
+            }
+            if raws.contains(where: { authorNames[$0.author] == nil }) { try await loadAuthors() }
+            for raw in raws {
+                guard raw.seq == state.seq + 1 else {
+                    throw StoreError(.corrupt, "the log of \(head.name) jumps from seq \(state.seq) to \(raw.seq)")
+                }
+                let event = try Self.decode(raw, document: head.name, blockIDs: blockIDs, authors: authorNames)
+                do { try state.apply(event.body, seq: raw.seq) } catch {
+                    throw StoreError(.corrupt, "event \(raw.seq) of \(head.name) does not apply: \(error)")
+                }
+                bytes += raw.payload.count + 40
+            }
+        }
+        return (state, state.seq - start, bytes)
+    }
+
+    /// The document as it was after event `seq` (0 is the empty document).
+    public func state(_ document: String, at seq: Int) async throws(StoreError) -> DocumentState {
+        let head = try await loadHead(document)
+        guard seq >= 0, seq <= head.state.seq else {
+            throw StoreError(.seqOutOfRange, "\(document) has events 1…\(head.state.seq); there is no seq \(seq)")
+        }
+        if seq == head.state.seq { return head.state }
+        return try await replayState(head: head, to: seq).state
+    }
+}

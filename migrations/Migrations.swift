@@ -1,0 +1,8 @@
+/// The log schema's numbered SQL files, embedded in the binary (no resource bundle at run time).
+public enum SQLiteMigrations {
+    /// The migrations in the order they are applied: (identifier, SQL).
+    public static let all: [(id: String, sql: String)] = [
+        ("0001_initial", String(decoding: PackageResources._001_initial_sql, as: UTF8.self)),
+        ("0002_document_paths", String(decoding: PackageResources._002_document_paths_sql, as: UTF8.self)),
+    ]
+}
