@@ -61,10 +61,11 @@ extension DiffMatchPatch {
     /// Unlike `patch_make`, it skips the uniqueness widening of `patch_addContext` (the loop
     /// that grows the context while `text.find(pattern) != text.rfind(pattern)`, which scans
     /// the whole document). The result therefore equals `patch_make` whenever that loop would
-    /// not run, i.e. when the deleted text occurs exactly once in `text`. A pure insertion
-    /// always differs: its pattern is empty, never unique, so `patch_make` widens the context
-    /// to 2 × ``patchMargin`` on each side. Applying either patch to the same text gives the same
-    /// result when the context matches at the expected place.
+    /// not run, i.e. when the deleted text occurs exactly once in `text` (or is at least
+    /// ``matchMaxBits`` − 2 × ``patchMargin`` long). A pure insertion into a non-empty text always
+    /// differs: its pattern is empty, never unique, so `patch_make` widens the context to at least
+    /// 2 × ``patchMargin`` on each side (as far as the text goes). Applying either patch to the
+    /// same text gives the same result when the context matches at the expected place.
     ///
     /// Out-of-range arguments are clamped: `position` to `0...text.count`, `count` to the rest
     /// of the text.
