@@ -98,7 +98,8 @@ extension EventLog {
             var outcomes = [WriteOutcome]()
             for request in pending.requests {
                 var head: Head
-                if let copy = work[request.document] {
+                // Taken out of the dictionary so the block buffers stay uniquely referenced (no copy per event).
+                if let copy = work.removeValue(forKey: request.document) {
                     head = copy
                 } else {
                     let loaded: Result<Head, StoreError>
@@ -116,6 +117,7 @@ extension EventLog {
                 if let id = request.clientMessageID {
                     if let earlier = seenClientIDs[request.document]?[id] ?? duplicates[request.document]?[id] {
                         outcomes.append(.duplicate(earlier))
+                        work[request.document] = head
                         continue
                     }
                 }
@@ -123,6 +125,7 @@ extension EventLog {
                 let outcome = await prepare(request, seq: seq, head: &head)
                 guard case .appended(var event, let rebased) = outcome else {
                     outcomes.append(outcome)
+                    work[request.document] = head
                     continue
                 }
                 event.timestampMs = request.timestampMs ?? now
@@ -140,24 +143,21 @@ extension EventLog {
                         codec: codec == .lz4 ? 1 : 0, payload: Data(stored), hash: Data(hash)))
                 head.hash = hash
                 head.eventsSinceCheckpoint += 1
-                head.bytesSinceCheckpoint += stored.count + 40
+                head.workSinceCheckpoint += Self.replayCost(of: event.body, in: head.state, payloadBytes: stored.count)
+                if head.eventsSinceCheckpoint >= options.checkpointEvents || head.workSinceCheckpoint >= options.checkpointWork {
+                    // A checkpoint of the state right after this event, written in the same transaction.
+                    let (codec, state) = PayloadCodec.encode(head.state.encodeCheckpoint())
+                    checkpoints.append(
+                        CheckpointRow(doc: head.id, seq: seq, codec: codec == .lz4 ? 1 : 0, state: Data(state), hash: Data(hash)))
+                    head.eventsSinceCheckpoint = 0
+                    head.workSinceCheckpoint = 0
+                }
                 if let id = request.clientMessageID { seenClientIDs[request.document, default: [:]][id] = event }
                 work[request.document] = head
                 committed.append(event)
                 outcomes.append(.appended(event, rebased: rebased))
             }
             results.append(.success(outcomes))
-        }
-
-        // Checkpoints for documents that are due, at their post-batch seq.
-        for (name, var head) in work
-        where head.eventsSinceCheckpoint >= options.checkpointEvents || head.bytesSinceCheckpoint >= options.checkpointBytes {
-            let (codec, state) = PayloadCodec.encode(head.state.encodeCheckpoint())
-            checkpoints.append(
-                CheckpointRow(doc: head.id, seq: head.state.seq, codec: codec == .lz4 ? 1 : 0, state: Data(state), hash: Data(head.hash)))
-            head.eventsSinceCheckpoint = 0
-            head.bytesSinceCheckpoint = 0
-            work[name] = head
         }
 
         if !rows.isEmpty {
@@ -230,10 +230,9 @@ extension EventLog {
                 rebased = true
             }
         }
-        var state = head.state
         do {
-            let body = try state.prepare(change, seq: seq)
-            head.state = state
+            // `prepare` leaves the state unchanged when it throws.
+            let body = try head.state.prepare(change, seq: seq)
             return .appended(
                 Event(
                     document: request.document, seq: seq, timestampMs: 0, author: request.author,

@@ -98,6 +98,38 @@ extension EventLog {
             baseSeq: raw.baseSeq, body: body, hash: raw.hash)
     }
 
+    /// What replaying an event costs, roughly: the size of the block it changes plus its payload.
+    static func replayCost(blockID: String?, in state: DocumentState, payloadBytes: Int) -> Int {
+        payloadBytes + 64 + (blockID.flatMap { state.block($0)?.length } ?? 0)
+    }
+
+    static func replayCost(of body: EventBody, in state: DocumentState, payloadBytes: Int) -> Int {
+        replayCost(blockID: body.blockID, in: state, payloadBytes: payloadBytes)
+    }
+
+    /// Applies a stored event to a state; patch events take the fast path (hunks decoded directly).
+    static func replay(
+        _ raw: RawEvent, into state: inout DocumentState, document: String, blockIDs: [Int: String], authors: [Int64: String]
+    ) throws(StoreError) {
+        if raw.kind == Int(EventKind.blockPatched.rawValue), let key = raw.block, let blockID = blockIDs[key] {
+            do {
+                let payload = try (raw.codec == 1 ? PayloadCodec.lz4 : PayloadCodec.raw).decode(raw.payload)
+                if let fast = try EventCodec.decodePatchFast(payload) {
+                    try state.applyStoredPatch(
+                        blockID: blockID, patches: fast.patches, resultLength: fast.resultLength, resultSHA256: fast.resultSHA256,
+                        seq: raw.seq)
+                    return
+                }
+            } catch {
+                throw StoreError(.corrupt, "event \(raw.seq) of \(document) does not apply: \(error)")
+            }
+        }
+        let event = try decode(raw, document: document, blockIDs: blockIDs, authors: authors)
+        do { try state.apply(event.body, seq: raw.seq) } catch {
+            throw StoreError(.corrupt, "event \(raw.seq) of \(document) does not apply: \(error)")
+        }
+    }
+
     /// The latest checkpoint at or before `seq`.
     func checkpoint(doc: Int64, atOrBefore seq: Int) async throws(StoreError) -> (seq: Int, state: DocumentState)? {
         let row = try await read { db in
@@ -141,11 +173,8 @@ extension EventLog {
                 guard raw.seq == state.seq + 1 else {
                     throw StoreError(.corrupt, "the log of \(head.name) jumps from seq \(state.seq) to \(raw.seq)")
                 }
-                let event = try Self.decode(raw, document: head.name, blockIDs: blockIDs, authors: authorNames)
-                do { try state.apply(event.body, seq: raw.seq) } catch {
-                    throw StoreError(.corrupt, "event \(raw.seq) of \(head.name) does not apply: \(error)")
-                }
-                bytes += raw.payload.count + 40
+                try Self.replay(raw, into: &state, document: head.name, blockIDs: blockIDs, authors: authorNames)
+                bytes += Self.replayCost(blockID: raw.block.flatMap { blockIDs[$0] }, in: state, payloadBytes: raw.payload.count)
             }
         }
         return (state, state.seq - start, bytes)

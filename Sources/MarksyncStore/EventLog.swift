@@ -86,8 +86,10 @@ public actor EventLog {
     public struct Options: Sendable {
         /// A checkpoint after this many events of a document…
         public var checkpointEvents: Int = 2048
-        /// …or after this many payload bytes.
-        public var checkpointBytes: Int = 1 << 20
+        /// …or once replaying the events since the last checkpoint would move this many code points (each
+        /// event counts the size of the block it changes plus its payload): this bounds the cost of reading
+        /// any seq when blocks are large.
+        public var checkpointWork: Int = 140_000_000
         /// How long a writer waits for another process's lock before failing.
         public var busyTimeoutSeconds: Double = 10
         /// The most requests one transaction takes.
@@ -110,7 +112,7 @@ public actor EventLog {
         var blockKeys: [String: Int]
         var blockIDs: [Int: String]
         var eventsSinceCheckpoint: Int
-        var bytesSinceCheckpoint: Int
+        var workSinceCheckpoint: Int
     }
 
     var heads: [String: Head] = [:]
@@ -284,7 +286,7 @@ public actor EventLog {
         }
         var head = Head(
             id: row.id, name: name, state: DocumentState(), hash: [], blockKeys: [:], blockIDs: [:], eventsSinceCheckpoint: 0,
-            bytesSinceCheckpoint: 0)
+            workSinceCheckpoint: 0)
         for key in keys {
             head.blockKeys[key.id] = key.key
             head.blockIDs[key.key] = key.id
@@ -293,7 +295,7 @@ public actor EventLog {
         head.state = state
         head.hash = row.hash
         head.eventsSinceCheckpoint = sinceCheckpoint
-        head.bytesSinceCheckpoint = bytes
+        head.workSinceCheckpoint = bytes
         heads[name] = head
         return head
     }

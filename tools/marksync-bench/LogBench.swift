@@ -76,11 +76,13 @@ struct LogBench: AsyncParsableCommand {
         let total = try await reader.headSeq("paper")
         var state = UInt64(42)
         var replays = [Double]()
-        for _ in 0..<200 {
+        let samples = Int(ProcessInfo.processInfo.environment["BENCH_REPLAYS"] ?? "") ?? 200
+        for _ in 0..<samples {
             state = state &* 6_364_136_223_846_793_005 &+ 1
             let n = 1 + Int((state >> 33) % UInt64(total))
             let time = try await seconds { _ = try await reader.state("paper", at: n) }
             replays.append(time * 1000)
+            if ProcessInfo.processInfo.environment["BENCH_DEBUG"] != nil { print("replay", n, time * 1000) }
         }
         report.add("replay --to N, random N: p50", percentile(replays, 0.5), "ms")
         report.add("replay --to N, random N: p99", percentile(replays, 0.99), "ms", target: "≤ 20 ms")

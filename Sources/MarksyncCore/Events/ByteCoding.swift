@@ -131,3 +131,40 @@ public struct ByteReader {
         return bytes[offset...]
     }
 }
+
+/// Strict UTF-8 to code points.
+enum UTF8Scalars {
+    static func decode(_ bytes: ArraySlice<UInt8>) -> [UInt32]? {
+        var out = [UInt32]()
+        out.reserveCapacity(bytes.count)
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            let b0 = UInt32(bytes[i])
+            if b0 < 0x80 {
+                out.append(b0)
+                i += 1
+                continue
+            }
+            let count: Int
+            var value: UInt32
+            switch b0 {
+            case 0xC2...0xDF: (count, value) = (2, b0 & 0x1F)
+            case 0xE0...0xEF: (count, value) = (3, b0 & 0x0F)
+            case 0xF0...0xF4: (count, value) = (4, b0 & 0x07)
+            default: return nil
+            }
+            guard i + count <= bytes.endIndex else { return nil }
+            for k in 1..<count {
+                let b = UInt32(bytes[i + k])
+                guard b & 0xC0 == 0x80 else { return nil }
+                value = value << 6 | (b & 0x3F)
+            }
+            // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+            let minimum: UInt32 = count == 2 ? 0x80 : (count == 3 ? 0x800 : 0x10000)
+            guard value >= minimum, value <= 0x10FFFF, !(0xD800...0xDFFF).contains(value) else { return nil }
+            out.append(value)
+            i += count
+        }
+        return out
+    }
+}

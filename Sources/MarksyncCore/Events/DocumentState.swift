@@ -133,41 +133,11 @@ public struct DocumentState: Sendable, Equatable {
             prose.insert(created.proseAfter, at: created.index + 1)
 
         case .blockPatched(let id, let patchText, let resultLength, let resultSHA256):
-            let i = try existingIndex(id)
             let patches: [Patch]
             do { patches = try Self.dmp.patchFromText(patchText) } catch {
                 throw ApplyError("bad_patch", "the patch text cannot be parsed: \(error)")
             }
-            let saved = patches.count > 1 ? blocks[i].padded : nil
-            let savedLines = patches.count > 1 ? blocks[i].lines : nil
-            var splices = blocks[i].lines.splices(margin: Self.padding)
-            let applied = Self.dmp.patchApply(patches, toPadded: &blocks[i].padded) { text, start, end, replacement in
-                splices.record(text, start: start, end: end, replacement: replacement)
-            }
-            blocks[i].lines.apply(splices, to: blocks[i].padded, seq: newSeq)
-            if applied.contains(false) {
-                // A single failed hunk changes nothing; several hunks may have half-applied.
-                if let saved, let savedLines {
-                    blocks[i].padded = saved
-                    blocks[i].lines = savedLines
-                }
-                let failed = applied.enumerated().filter { !$0.element }.map { String($0.offset + 1) }
-                throw ApplyError("patch_failed", "hunk \(failed.joined(separator: ", ")) of the patch did not apply to \(id)")
-            }
-            if blocks[i].length != resultLength || (verifying && resultSHA256 != nil && blocks[i].sha256 != resultSHA256) {
-                let mismatch = blocks[i].length != resultLength ? "length_mismatch" : "hash_mismatch"
-                // Undo: the patch applied but does not give the recorded result.
-                if let saved, let savedLines {
-                    blocks[i].padded = saved
-                    blocks[i].lines = savedLines
-                } else {
-                    throw ApplyError(mismatch, "the patch gives a different \(id) than recorded (state left patched)")
-                }
-                throw ApplyError(mismatch, "the patch gives a different \(id) than recorded")
-            }
-            blocks[i].bodyIsOneEmptyLine = false
-            blocks[i].versionSeq = newSeq
-
+            try applyStoredPatch(blockID: id, patches: patches, resultLength: resultLength, resultSHA256: resultSHA256, seq: newSeq, verifying: verifying)
         case .blockReplaced(let id, let content):
             let i = try existingIndex(id)
             let replacement = Self.pad(DMPCodePoints.from(content))
@@ -197,6 +167,45 @@ public struct DocumentState: Sendable, Equatable {
         seq = newSeq
     }
 
+    /// Applies a stored patch event given as hunks (the replay path; see ``EventCodec/decodePatchFast(_:)``).
+    public mutating func applyStoredPatch(
+        blockID id: String, patches: [Patch], resultLength: Int, resultSHA256: String?, seq newSeq: Int, verifying: Bool = false
+    ) throws(ApplyError) {
+        let i = try existingIndex(id)
+        let halfApplies = Self.mayHalfApply(patches)
+        let saved = halfApplies ? blocks[i].padded : nil
+        let savedLines = halfApplies ? blocks[i].lines : nil
+        var splices = blocks[i].lines.splices(margin: Self.padding)
+        let applied = Self.dmp.patchApply(patches, toPadded: &blocks[i].padded) { text, start, end, replacement in
+            splices.record(text, start: start, end: end, replacement: replacement)
+        }
+        blocks[i].lines.apply(splices, to: blocks[i].padded, seq: newSeq)
+        if applied.contains(false) {
+            // A single failed hunk changes nothing; several hunks may have half-applied.
+            if let saved, let savedLines {
+                blocks[i].padded = saved
+                blocks[i].lines = savedLines
+            }
+            let failed = applied.enumerated().filter { !$0.element }.map { String($0.offset + 1) }
+            throw ApplyError("patch_failed", "hunk \(failed.joined(separator: ", ")) of the patch did not apply to \(id)")
+        }
+        if blocks[i].length != resultLength || (verifying && resultSHA256 != nil && blocks[i].sha256 != resultSHA256) {
+            let mismatch = blocks[i].length != resultLength ? "length_mismatch" : "hash_mismatch"
+            // Undo: the patch applied but does not give the recorded result.
+            if let saved, let savedLines {
+                blocks[i].padded = saved
+                blocks[i].lines = savedLines
+            } else {
+                throw ApplyError(mismatch, "the patch gives a different \(id) than recorded (state left patched)")
+            }
+            throw ApplyError(mismatch, "the patch gives a different \(id) than recorded")
+        }
+        blocks[i].bodyIsOneEmptyLine = false
+        blocks[i].versionSeq = newSeq
+
+        seq = newSeq
+    }
+
     /// Applies a block patch with the caller's expectations checked first (the write path): fails with
     /// `patch_failed` when a hunk does not apply and `hash_mismatch` when `expectedSHA256` differs; the
     /// state is unchanged on error. Returns the body to store (with the result length and sha).
@@ -204,34 +213,42 @@ public struct DocumentState: Sendable, Equatable {
         throws(ApplyError) -> EventBody
     {
         let i = try existingIndex(blockID)
-        var candidate = blocks[i].padded
-        var splices = blocks[i].lines.splices(margin: Self.padding)
         let patches: [Patch]
         do { patches = try Self.dmp.patchFromText(patchText) } catch {
             throw ApplyError("bad_patch", "the patch text cannot be parsed: \(error)")
         }
-        let applied = Self.dmp.patchApply(patches, toPadded: &candidate) { text, start, end, replacement in
+        // Patched in place; a copy is kept only when a failure could leave the block half-patched or the
+        // result must be checked against a sha first.
+        let saved = Self.mayHalfApply(patches) || expectedSHA256 != nil ? blocks[i].padded : nil
+        var splices = blocks[i].lines.splices(margin: Self.padding)
+        let applied = Self.dmp.patchApply(patches, toPadded: &blocks[i].padded) { text, start, end, replacement in
             splices.record(text, start: start, end: end, replacement: replacement)
         }
         guard !applied.contains(false) else {
+            if let saved { blocks[i].padded = saved }
             throw ApplyError("patch_failed", "the patch does not apply to the current content of \(blockID)")
         }
-        let length = candidate.count - 2 * Self.padding
         var sha: String?
         if let expectedSHA256 {
-            let result = DMPCodePoints.string(Array(candidate[Self.padding..<(candidate.count - Self.padding)]))
-            sha = SHA256.hexDigest(of: result)
+            sha = blocks[i].sha256
             guard sha == expectedSHA256 else {
+                if let saved { blocks[i].padded = saved }
                 throw ApplyError("hash_mismatch", "the patched \(blockID) does not have the sha256 the writer expected")
             }
         }
-        blocks[i].lines.apply(splices, to: candidate, seq: newSeq)
-        blocks[i].padded = candidate
+        blocks[i].lines.apply(splices, to: blocks[i].padded, seq: newSeq)
         blocks[i].bodyIsOneEmptyLine = false
         blocks[i].versionSeq = newSeq
         seq = newSeq
-        return .blockPatched(blockID: blockID, patch: patchText, resultLength: length, resultSHA256: sha)
+        return .blockPatched(blockID: blockID, patch: patchText, resultLength: blocks[i].length, resultSHA256: sha)
     }
+
+    /// Whether applying these patches can fail after changing the text: several hunks, or one long
+    /// enough for diff-match-patch to split it (Match_MaxBits less the padding on both sides).
+    static func mayHalfApply(_ patches: [Patch]) -> Bool {
+        patches.count > 1 || patches.contains { $0.length1 > dmp.matchMaxBits - 2 * padding }
+    }
+
 
     private func existingIndex(_ id: String) throws(ApplyError) -> Int {
         guard let i = index(ofBlock: id) else { throw ApplyError("unknown_block", "block \(id) does not exist") }

@@ -132,6 +132,48 @@ public enum EventCodec {
 
     // MARK: Decoding
 
+    /// A stored patch event read straight into hunks, for replay loops (no patch text is built or parsed).
+    public struct DecodedPatch: Sendable {
+        public var patches: [Patch]
+        public var resultLength: Int
+        public var resultSHA256: String?
+    }
+
+    /// Decodes a `block.patched` payload into hunks when it is in the compact form; nil when the patch was
+    /// stored as text (then use ``decode(kind:blockID:payload:)``).
+    public static func decodePatchFast(_ payload: [UInt8]) throws(DecodeError) -> DecodedPatch? {
+        var r = ByteReader(payload)
+        do {
+            let flags = try r.byte("flags")
+            guard flags & 2 != 0 else { return nil }
+            let length = try r.varint("result length")
+            let sha = flags & 1 != 0 ? SHA256.hex(Array(try r.raw(count: 32, "sha256"))) : nil
+            let count = try r.varint("hunk count")
+            var patches = [Patch]()
+            patches.reserveCapacity(count)
+            for _ in 0..<count {
+                var patch = Patch()
+                patch.start1 = try r.varint("start1")
+                patch.length1 = try r.varint("length1")
+                patch.start2 = patch.start1 + (try r.zigzag("start2"))
+                patch.length2 = try r.varint("length2")
+                let diffCount = try r.varint("diff count")
+                patch.diffs.reserveCapacity(diffCount)
+                for _ in 0..<diffCount {
+                    let tag = try r.varint("diff")
+                    guard tag & 3 != 3, let scalars = UTF8Scalars.decode(try r.raw(count: tag >> 2, "diff text")) else {
+                        throw ByteReaderError(field: "diff text", offset: r.offset)
+                    }
+                    patch.diffs.append(Diff(tag & 3 == 0 ? .equal : (tag & 3 == 1 ? .insert : .delete), scalars))
+                }
+                patches.append(patch)
+            }
+            return DecodedPatch(patches: patches, resultLength: length, resultSHA256: sha)
+        } catch {
+            throw DecodeError(kind: .blockPatched, message: "\(error)")
+        }
+    }
+
     /// Decodes a payload written by ``encode(_:)``.
     public static func decode(kind: EventKind, blockID: String?, payload: [UInt8]) throws(DecodeError) -> EventBody {
         var r = ByteReader(payload)
