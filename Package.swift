@@ -80,6 +80,7 @@ let package = Package(
                 "MarksyncStore", "MarksyncCore", "MarksyncTraces", "MarksyncMigrations", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings),
-        .testTarget(name: "MarksyncCLITests", dependencies: ["MarksyncCLI", "MarksyncCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MarksyncCLITests", dependencies: ["MarksyncCLI", "MarksyncCore", "MarksyncStore"], swiftSettings: swiftSettings),
     ]
 )
