@@ -236,7 +236,7 @@ struct ExportCommand: AsyncParsableCommand {
         let eventLog = try await log.openExisting()
         let progress = ProgressLine("export")
         if let out {
-            FileManager.default.createFile(atPath: out + ".tmp", contents: nil)
+            _ = FileManager.default.createFile(atPath: out + ".tmp", contents: nil)
             guard let handle = FileHandle(forWritingAtPath: out + ".tmp") else { throw CLIError.failure("cannot write \(out)") }
             try await eventLog.export(to: handle, progress: progress.callback)
             try handle.synchronize()

@@ -85,11 +85,11 @@ public actor EventLog {
     /// Tunables.
     public struct Options: Sendable {
         /// A checkpoint after this many events of a document…
-        public var checkpointEvents: Int = 2048
+        public var checkpointEvents: Int = 3072
         /// …or once replaying the events since the last checkpoint would move this many code points (each
         /// event counts the size of the block it changes plus its payload): this bounds the cost of reading
         /// any seq when blocks are large.
-        public var checkpointWork: Int = 140_000_000
+        public var checkpointWork: Int = 400_000_000
         /// How long a writer waits for another process's lock before failing.
         public var busyTimeoutSeconds: Double = 10
         /// The most requests one transaction takes.

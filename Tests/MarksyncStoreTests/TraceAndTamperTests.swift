@@ -144,7 +144,7 @@ struct TraceAndTamperTests {
         let pages = try await queue.read { db in
             try Row.fetchAll(db, sql: "SELECT pageno FROM dbstat WHERE name = 'events' AND pagetype = 'leaf'").map { $0[0] as Int }
         }
-        try await queue.close()
+        try queue.close()
         let handle = try #require(FileHandle(forUpdatingAtPath: path))
         let page = pages[pages.count / 2]
         let offset = UInt64((page - 1) * 4096 + 3000)
@@ -173,7 +173,7 @@ struct TraceAndTamperTests {
             try db.execute(sql: "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
             try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('0001_initial')")
         }
-        try await queue.close()
+        try queue.close()
         do {
             let log = try await EventLog.open(path: path)
             try await log.createDocument("d")

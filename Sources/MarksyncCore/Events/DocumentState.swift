@@ -23,8 +23,8 @@ public struct DocumentState: Sendable, Equatable {
     public struct Block: Sendable, Equatable {
         public var id: String
         public var header: BlockHeader
-        /// The content as code points, padded with `1…patchMargin` at both ends.
-        var padded: [UInt32]
+        /// The content as code points, padded with `1…patchMargin` at both ends, in a gap buffer.
+        var padded: ScalarBuffer
         public var bodyIsOneEmptyLine: Bool
         /// The seq of the event that created the block.
         public var createdSeq: Int
@@ -37,10 +37,10 @@ public struct DocumentState: Sendable, Equatable {
         public var length: Int { padded.count - 2 * DocumentState.padding }
 
         /// The content as code points.
-        public var scalars: ArraySlice<UInt32> { padded[DocumentState.padding..<(padded.count - DocumentState.padding)] }
+        public var scalars: [UInt32] { padded.scalars(DocumentState.padding..<(padded.count - DocumentState.padding)) }
 
         /// The content.
-        public var content: String { DMPCodePoints.string(Array(scalars)) }
+        public var content: String { DMPCodePoints.string(scalars) }
 
         /// The sha256 of the content (UTF-8).
         public var sha256: String { SHA256.hexDigest(of: content) }
@@ -48,7 +48,7 @@ public struct DocumentState: Sendable, Equatable {
         init(id: String, header: BlockHeader, content: String, bodyIsOneEmptyLine: Bool, seq: Int) {
             self.id = id
             self.header = header
-            self.padded = DocumentState.pad(DMPCodePoints.from(content))
+            self.padded = ScalarBuffer(DocumentState.pad(DMPCodePoints.from(content)))
             self.bodyIsOneEmptyLine = bodyIsOneEmptyLine && content.isEmpty
             self.createdSeq = seq
             self.versionSeq = seq
@@ -141,8 +141,8 @@ public struct DocumentState: Sendable, Equatable {
         case .blockReplaced(let id, let content):
             let i = try existingIndex(id)
             let replacement = Self.pad(DMPCodePoints.from(content))
-            blocks[i].lines.replace(blocks[i].padded, with: replacement, seq: newSeq, margin: Self.padding)
-            blocks[i].padded = replacement
+            blocks[i].lines.replace(blocks[i].padded.array, with: replacement, seq: newSeq, margin: Self.padding)
+            blocks[i].padded = ScalarBuffer(replacement)
             blocks[i].bodyIsOneEmptyLine = false
             blocks[i].versionSeq = newSeq
 
@@ -176,9 +176,7 @@ public struct DocumentState: Sendable, Equatable {
         let saved = halfApplies ? blocks[i].padded : nil
         let savedLines = halfApplies ? blocks[i].lines : nil
         var splices = blocks[i].lines.splices(margin: Self.padding)
-        let applied = Self.dmp.patchApply(patches, toPadded: &blocks[i].padded) { text, start, end, replacement in
-            splices.record(text, start: start, end: end, replacement: replacement)
-        }
+        let applied = Self.apply(patches, to: &blocks[i].padded, recording: &splices)
         blocks[i].lines.apply(splices, to: blocks[i].padded, seq: newSeq)
         if applied.contains(false) {
             // A single failed hunk changes nothing; several hunks may have half-applied.
@@ -221,9 +219,7 @@ public struct DocumentState: Sendable, Equatable {
         // result must be checked against a sha first.
         let saved = Self.mayHalfApply(patches) || expectedSHA256 != nil ? blocks[i].padded : nil
         var splices = blocks[i].lines.splices(margin: Self.padding)
-        let applied = Self.dmp.patchApply(patches, toPadded: &blocks[i].padded) { text, start, end, replacement in
-            splices.record(text, start: start, end: end, replacement: replacement)
-        }
+        let applied = Self.apply(patches, to: &blocks[i].padded, recording: &splices)
         guard !applied.contains(false) else {
             if let saved { blocks[i].padded = saved }
             throw ApplyError("patch_failed", "the patch does not apply to the current content of \(blockID)")
@@ -241,6 +237,39 @@ public struct DocumentState: Sendable, Equatable {
         blocks[i].versionSeq = newSeq
         seq = newSeq
         return .blockPatched(blockID: blockID, patch: patchText, resultLength: blocks[i].length, resultSHA256: sha)
+    }
+
+    /// Applies patches with Python's `patch_apply` semantics. One clean hunk (context on both sides, found
+    /// exactly where expected: what typing produces) is spliced into the gap buffer directly; anything else
+    /// goes through diff-match-patch on a contiguous copy. Every splice is recorded for blame.
+    static func apply(_ patches: [Patch], to text: inout ScalarBuffer, recording splices: inout LineSplices) -> [Bool] {
+        if let (range, replacement) = cleanSplice(patches, in: text) {
+            splices.record(text, start: range.lowerBound, end: range.upperBound, replacement: replacement)
+            text.replace(range, with: replacement)
+            return [true]
+        }
+        var recorder = splices
+        defer { splices = recorder }
+        return text.withContiguous { array in
+            dmp.patchApply(patches, toPadded: &array) { current, start, end, replacement in
+                recorder.record(current, start: start, end: end, replacement: replacement)
+            }
+        }
+    }
+
+    /// The splice of a single hunk that Python's `patch_apply` would make through its exact-match path:
+    /// an equality of at least the padding length at both ends (so padding only shifts it), short enough
+    /// not to be split, and its text found exactly at the expected place. Nil when any condition fails.
+    static func cleanSplice(_ patches: [Patch], in text: ScalarBuffer) -> (Range<Int>, [UInt32])? {
+        guard patches.count == 1, let patch = patches.first, patch.length1 <= dmp.matchMaxBits,
+            let first = patch.diffs.first, first.operation == .equal, first.text.count >= padding,
+            let last = patch.diffs.last, last.operation == .equal, last.text.count >= padding
+        else { return nil }
+        let text1 = dmp.diffText1(patch.diffs)
+        let location = patch.start2 + padding
+        guard !text1.isEmpty, text.count != text1.count, location >= 0, location + text1.count <= text.count else { return nil }
+        for k in 0..<text1.count where text[location + k] != text1[k] { return nil }
+        return (location..<(location + text1.count), dmp.diffText2(patch.diffs))
     }
 
     /// Whether applying these patches can fail after changing the text: several hunks, or one long

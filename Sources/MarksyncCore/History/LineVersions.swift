@@ -14,15 +14,17 @@ public struct LineVersions: Sendable {
     static let newline: UInt32 = 0x0A
 
     /// Every line of `text` at version `seq`.
-    public init(text: some Collection<UInt32>, seq: Int) {
-        versions = Array(repeating: seq, count: text.reduce(1) { $0 + ($1 == Self.newline ? 1 : 0) })
+    public init(text: some ScalarText, seq: Int) {
+        var lines = 1
+        for index in 0..<text.count where text[index] == Self.newline { lines += 1 }
+        versions = Array(repeating: seq, count: lines)
     }
 
     /// Versions as stored in a checkpoint.
     init(versions: [Int]) { self.versions = versions }
 
     /// The line containing `offset` of `text`.
-    mutating func line(of offset: Int, in text: [UInt32]) -> Int {
+    mutating func line(of offset: Int, in text: some ScalarText) -> Int {
         if offset >= cursorOffset {
             var count = 0
             for index in cursorOffset..<offset where text[index] == Self.newline { count += 1 }
@@ -44,7 +46,7 @@ public struct LineVersions: Sendable {
     /// Updates the versions after one event changed the text, given the splices it made (recorded with
     /// ``LineSplices``). The lines around the changed range are diffed before against after, so a change
     /// made in several steps (diff-match-patch splits long hunks) counts once, as `git blame` sees it.
-    public mutating func apply(_ splices: LineSplices, to text: [UInt32], seq: Int) {
+    public mutating func apply(_ splices: LineSplices, to text: some ScalarText, seq: Int) {
         // The recorder kept the cursor valid through the splices: it is valid for `text`.
         cursorOffset = splices.cursorOffset
         cursorLine = splices.cursorLine
@@ -52,7 +54,7 @@ public struct LineVersions: Sendable {
         let lower = splices.margin
         let upper = text.count - splices.margin
         if splices.records.count == 1, let only = splices.records.first, !only.removed.contains(Self.newline),
-            !text[only.start..<(only.start + only.inserted)].contains(Self.newline)
+            !(only.start..<(only.start + only.inserted)).contains(where: { text[$0] == Self.newline })
         {
             // One change inside one line (typing): that line changes.
             var lineStart = only.start
@@ -65,7 +67,7 @@ public struct LineVersions: Sendable {
         var windowEnd = envelope.upperBound
         while windowEnd < upper, text[windowEnd] != Self.newline { windowEnd += 1 }
         let firstLine = line(of: windowStart, in: text)
-        let newWindow = Array(text[windowStart..<windowEnd])
+        let newWindow = text.scalars(windowStart..<windowEnd)
         // The old window: undo the splices, last first, on a copy of the new window.
         var oldWindow = newWindow
         for record in splices.records.reversed() {
@@ -129,7 +131,7 @@ public struct LineSplices: Sendable {
     }
 
     /// Records that `text[start..<end]` is about to be replaced by `replacement`.
-    public mutating func record(_ text: [UInt32], start: Int, end: Int, replacement: some Collection<UInt32>) {
+    public mutating func record(_ text: some ScalarText, start: Int, end: Int, replacement: some Collection<UInt32>) {
         let lower = margin
         let upper = text.count - margin
         var start = min(max(start, 0), text.count)
@@ -137,7 +139,7 @@ public struct LineSplices: Sendable {
         var replacement = Array(replacement)
         if end < start {
             // Python slice semantics: text[:start] + replacement + text[end:] repeats text[end:start].
-            replacement += text[end..<start]
+            replacement += text.scalars(end..<start)
             end = start
         }
         // Padding is context: it is in the replaced range and in the replacement alike. Strip it.
@@ -174,7 +176,7 @@ public struct LineSplices: Sendable {
             for index in lineStart..<cursorOffset where text[index] == LineVersions.newline { cursorLine -= 1 }
         }
         cursorOffset = lineStart
-        records.append(Record(start: start, removed: Array(text[start..<end]), inserted: inserted))
+        records.append(Record(start: start, removed: text.scalars(start..<end), inserted: inserted))
         let growth = inserted - (end - start)
         if let current = envelope {
             let lowerBound = min(current.lowerBound, start)
