@@ -47,6 +47,16 @@ struct CrashSafetyTests {
                 acked.append((seq, String(parts[2])))
             }
             #expect(process.terminationReason == .uncaughtSignal)
+            // After each kill: every ack printed so far is in the log, and verify is clean.
+            let log = try await EventLog.open(path: db)
+            if try await log.hasDocument("crash") {
+                var stored = [Int: String]()
+                for event in try await log.history("crash") { stored[event.seq] = event.clientMessageID }
+                let lost = acked.filter { stored[$0.seq] != $0.id }
+                #expect(lost.isEmpty, "round \(round): acked events missing after SIGKILL: \(lost.prefix(5))")
+                let report = try await log.verify()
+                #expect(report.isClean, "round \(round): \(report.problems)")
+            }
         }
         #expect(acked.count > 100, "the appender acked only \(acked.count) events in 24 runs")
         let log = try await EventLog.open(path: db)
