@@ -20,6 +20,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // C libraries from Debian's packages (liblz4-dev, zlib1g-dev).
@@ -41,6 +46,31 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The sync server: WebSocket protocol, HTTP API, README projection (Hummingbird 2).
+        .target(
+            name: "MarksyncServer",
+            dependencies: [
+                "MarksyncCore", "MarksyncStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // The Swift client of the sync protocol (push, pull, watch, agents).
+        .target(
+            name: "MarksyncClient",
+            dependencies: [
+                "MarksyncCore",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // Editing traces (gzip JSON) for benchmarks and end-to-end tests.
         .target(name: "MarksyncTraces", dependencies: ["CZlib"], swiftSettings: swiftSettings),
 
@@ -50,9 +80,13 @@ let package = Package(
             dependencies: [
                 "MarksyncCore",
                 "MarksyncStore",
+                "MarksyncServer",
+                "MarksyncClient",
                 "MarksyncTraces",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -78,6 +112,16 @@ let package = Package(
             name: "MarksyncStoreTests",
             dependencies: [
                 "MarksyncStore", "MarksyncCore", "MarksyncTraces", "MarksyncMigrations", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MarksyncServerTests",
+            dependencies: [
+                "MarksyncServer", "MarksyncClient", "MarksyncStore", "MarksyncCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(

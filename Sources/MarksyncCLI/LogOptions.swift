@@ -5,6 +5,8 @@ import MarksyncStore
 
 /// `--db` and `--doc`, shared by every command that reads or writes a log.
 struct LogOptions: ParsableArguments {
+    init() {}
+
     @Option(help: "The log file (default: $MARKSYNC_DB, else .marksync/log.db).")
     var db: String?
 

@@ -13,7 +13,7 @@ public struct MarksyncLogCommand: AsyncParsableCommand {
             """,
         version: "marksync-log \(MarksyncVersion.tool) (log format \(MarksyncVersion.logFormat))",
         subcommands: [
-            BlocksCommand.self, IngestCommand.self, LogCommand.self, ReplayCommand.self, DiffCommand.self, BlameCommand.self,
+            BlocksCommand.self, ServeCommand.self, IngestCommand.self, LogCommand.self, ReplayCommand.self, DiffCommand.self, BlameCommand.self,
             VerifyCommand.self, RebuildCommand.self, StatsCommand.self, ExportCommand.self, ImportCommand.self, DebugCommand.self,
         ]
     )

@@ -236,7 +236,8 @@ extension EventLog {
             return .appended(
                 Event(
                     document: request.document, seq: seq, timestampMs: 0, author: request.author,
-                    clientMessageID: request.clientMessageID, baseSeq: request.baseSeq, body: body), rebased: rebased)
+                    clientMessageID: request.clientMessageID, baseSeq: request.baseSeq, body: body, origin: request.origin),
+                rebased: rebased)
         } catch {
             let current = request.change.blockID.flatMap { head.state.block($0) }.map(Self.version(of:))
             return .rejected(error, current: current)

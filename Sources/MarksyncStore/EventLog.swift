@@ -18,6 +18,8 @@ public struct WriteRequest: Sendable, Equatable {
     public var change: Change
     /// Store the change as it is, without the optimistic-concurrency check (import of a backup).
     public var verbatim: Bool = false
+    /// The connection that sends the request (carried on the committed event, never stored).
+    public var origin: String?
 
     public init(
         document: String, author: String, change: Change, clientMessageID: String? = nil, baseSeq: Int? = nil,

@@ -215,10 +215,13 @@ public struct Event: Sendable, Equatable {
     public var body: EventBody
     /// The hash chained over the previous event's hash and this event (``EventCodec/chainHash``).
     public var hash: [UInt8]
+    /// The connection that wrote the event, while it is live (not stored, not hashed): the server
+    /// uses it not to echo a change back to its writer.
+    public var origin: String?
 
     public init(
         document: String, seq: Int, timestampMs: Int64, author: String, clientMessageID: String? = nil, baseSeq: Int? = nil,
-        body: EventBody, hash: [UInt8] = []
+        body: EventBody, hash: [UInt8] = [], origin: String? = nil
     ) {
         self.document = document
         self.seq = seq
@@ -228,5 +231,6 @@ public struct Event: Sendable, Equatable {
         self.baseSeq = baseSeq
         self.body = body
         self.hash = hash
+        self.origin = origin
     }
 }

@@ -1,0 +1,363 @@
+import Foundation
+import Synchronization
+import HummingbirdWebSocket
+import Logging
+import MarksyncCore
+import MarksyncStore
+import NIOCore
+
+/// One WebSocket connection speaking the sync protocol (seed-compatible, with the extensions).
+///
+/// The reader loop handles one message at a time and writes its reply; a pump task writes the
+/// subscription's events (live, or read from the log while catching up). Writes from both go through
+/// the WebSocket's own serialised writer.
+final class SyncConnection: Sendable {
+    let id = UUID().uuidString
+    let server: SyncServer
+    let document: String
+    let name: String
+    let outbound: WebSocketOutboundWriter
+    let logger: Logger
+    private let mutable: Mutex<State>
+
+    private struct State {
+        var scope: TokenScope?
+        var limiter: RateLimiter
+        var pump: Task<Void, Never>?
+        var sender: String?
+    }
+
+    init(server: SyncServer, document: String, name: String, scope: TokenScope?, outbound: WebSocketOutboundWriter, logger: Logger) {
+        self.server = server
+        self.document = document
+        self.name = name
+        self.outbound = outbound
+        self.logger = logger
+        mutable = Mutex(State(scope: scope, limiter: RateLimiter(rate: server.configuration.rateLimit, burst: server.configuration.rateBurst)))
+    }
+
+    var scope: TokenScope? { mutable.withLock { $0.scope } }
+
+    func send(_ text: String) async {
+        do { try await outbound.write(.text(text)) } catch { logger.debug("write failed: \(error)") }
+    }
+
+    // MARK: - Lifecycle
+
+    /// Runs the connection until the client leaves.
+    func run(inbound: WebSocketInboundStream) async {
+        server.metrics.connectionOpened()
+        defer { server.metrics.connectionClosed() }
+        if let hub = await server.hub(for: document) {
+            if scope != nil || server.configuration.tokens.isEmpty {
+                let (subscription, manifest) = await hub.attachLive(
+                    connectionID: id, excludeOwn: true, limit: server.configuration.subscriberQueue)
+                await send(manifest)
+                startPump(subscription, announceCaughtUp: false)
+            } else {
+                await send(Wire.error("unauthorized", "this server needs a token: connect with ?token=… or send {type: \"hello\", token: …}"))
+            }
+        } else {
+            await send(Wire.error("unknown_document", "there is no document \(document) on this server"))
+            return
+        }
+        do {
+            // The WebSocket layer allows big frames; oversized messages are refused here, with a reason.
+            for try await message in inbound.messages(maxSize: server.configuration.maxMessageBytes * 4 + 1024) {
+                let bytes: [UInt8]
+                switch message {
+                case .text(let text): bytes = Array(text.utf8)
+                case .binary(let buffer): bytes = Array(buffer.readableBytesView)  // the seed accepted JSON in binary frames
+                }
+                if let reply = await handle(bytes) { await send(reply) }
+            }
+        } catch {
+            logger.debug("connection \(id) ended: \(error)")
+        }
+        mutable.withLock { $0.pump?.cancel() }
+        await server.hub(for: document)?.remove(id)
+    }
+
+    private func startPump(_ subscription: Subscription, announceCaughtUp: Bool) {
+        let task = Task { [self] in await pump(subscription, announceCaughtUp: announceCaughtUp) }
+        let old = mutable.withLock { state -> Task<Void, Never>? in
+            let old = state.pump
+            state.pump = task
+            return old
+        }
+        old?.cancel()
+    }
+
+    /// Writes live events, and reads the log when the subscription is behind.
+    private func pump(_ subscription: Subscription, announceCaughtUp: Bool) async {
+        var announce = announceCaughtUp
+        while !Task.isCancelled {
+            switch await subscription.next() {
+            case .closed:
+                return
+            case .event(_, let text):
+                await send(text)
+                server.metrics.delivered()
+            case .catchUp(let after):
+                do {
+                    var state = try await server.log.state(document, at: after)
+                    while !Task.isCancelled {
+                        let page = try await server.log.events(document, after: state.seq, limit: 512)
+                        if page.isEmpty {
+                            if subscription.goLive(at: state.seq) { break }
+                            continue
+                        }
+                        for event in page {
+                            let blockID = event.body.blockID
+                            var old: String?
+                            if case .blockPatched = event.body, let blockID { old = state.block(blockID)?.content }
+                            try state.apply(event.body, seq: event.seq)
+                            var new: String?
+                            if case .blockPatched = event.body, let blockID { new = state.block(blockID)?.content }
+                            await send(Wire.eventMessage(event, oldContent: old, newContent: new))
+                            server.metrics.delivered()
+                        }
+                    }
+                    if announce {
+                        announce = false
+                        await send(Wire.message("caught_up", ["seq": .int(state.seq), "doc": .string(document)]))
+                    }
+                } catch {
+                    if Task.isCancelled { return }
+                    await send(Wire.error("subscription_failed", "reading the log failed: \(error); resubscribe"))
+                    return
+                }
+            }
+        }
+    }
+
+    // MARK: - Messages
+
+    /// Handles one message and returns the reply to send back, if any.
+    func handle(_ bytes: [UInt8]) async -> String? {
+        server.metrics.received()
+        let allowed = mutable.withLock { $0.limiter.allow() }
+        guard allowed else {
+            server.metrics.nack("rate_limited")
+            return Wire.error("rate_limited", "too many messages; slow down (limit \(Int(server.configuration.rateLimit))/s)")
+        }
+        guard bytes.count <= server.configuration.maxMessageBytes else {
+            server.metrics.nack("too_large")
+            return Wire.error("too_large", "message of \(bytes.count) bytes is over the limit of \(server.configuration.maxMessageBytes)")
+        }
+        guard let json = JSONValue.parse(bytes) else {
+            server.metrics.nack("bad_json")
+            return Wire.error("bad_json", "the message is not JSON")
+        }
+        guard case .object = json else {
+            server.metrics.nack("bad_message")
+            return Wire.error("bad_message", "a message must be a JSON object with a type")
+        }
+        guard let type = json["type"]?.stringValue else {
+            server.metrics.nack("bad_message")
+            return Wire.error("bad_message", "the message has no string field type")
+        }
+        do {
+            return try await dispatch(type, json)
+        } catch let error as ProtocolFailure {
+            server.metrics.nack(error.reason)
+            return Wire.nack(json["block_id"]?.stringValue, error.reason, error.message)
+        } catch {
+            server.metrics.nack("internal")
+            logger.error("message failed: \(error)")
+            return Wire.nack(json["block_id"]?.stringValue, "internal", "the server could not handle this message: \(error)")
+        }
+    }
+
+    struct ProtocolFailure: Error {
+        var reason: String
+        var message: String
+    }
+
+    private func require(_ needed: TokenScope) throws {
+        if server.configuration.tokens.isEmpty { return }
+        guard let scope else {
+            throw ProtocolFailure(reason: "unauthorized", message: "present a token first (?token=…, Authorization: Bearer, or hello)")
+        }
+        guard scope >= needed else {
+            throw ProtocolFailure(reason: "forbidden", message: "this token has \(scope) scope; this needs \(needed)")
+        }
+    }
+
+    private func string(_ json: JSONValue, _ key: String) throws -> String {
+        guard let value = json[key] else { throw ProtocolFailure(reason: "bad_message", message: "field \(key) is missing") }
+        guard let text = value.stringValue else { throw ProtocolFailure(reason: "bad_message", message: "field \(key) must be a string") }
+        return text
+    }
+
+    private func optionalString(_ json: JSONValue, _ key: String) throws -> String? {
+        guard let value = json[key], value != .null else { return nil }
+        guard let text = value.stringValue else { throw ProtocolFailure(reason: "bad_message", message: "field \(key) must be a string") }
+        return text
+    }
+
+    private func optionalInt(_ json: JSONValue, _ key: String) throws -> Int? {
+        guard let value = json[key], value != .null else { return nil }
+        guard let number = value.intValue, number >= 0 else {
+            throw ProtocolFailure(reason: "bad_message", message: "field \(key) must be a non-negative integer")
+        }
+        return number
+    }
+
+    private func dispatch(_ type: String, _ json: JSONValue) async throws -> String? {
+        switch type {
+        case "hello":
+            let token = try optionalString(json, "token")
+            let scope = server.configuration.tokens.scope(of: token)
+            if !server.configuration.tokens.isEmpty, scope == nil {
+                throw ProtocolFailure(reason: "unauthorized", message: "unknown token")
+            }
+            let hadScope = mutable.withLock { state -> Bool in
+                let had = state.scope != nil
+                state.scope = scope ?? .admin
+                state.sender = try? optionalString(json, "name")
+                return had
+            }
+            if !hadScope, let hub = await server.hub(for: document) {
+                let (subscription, manifest) = await hub.attachLive(
+                    connectionID: id, excludeOwn: true, limit: server.configuration.subscriberQueue)
+                startPump(subscription, announceCaughtUp: false)
+                return manifest
+            }
+            return Wire.message("hello", ["scope": .string("\(self.scope.map { "\($0)" } ?? "open")")])
+
+        case "patch", "full", "merge", "create", "delete":
+            try require(.write)
+            return try await write(type, json)
+
+        case "get_snapshot":
+            try require(.read)
+            let at = try optionalInt(json, "at")
+            let state = try await stateAt(at)
+            return Wire.message("snapshot", ["markdown": .string(state.render()), "seq": .int(state.seq), "doc": .string(document)])
+
+        case "get_block":
+            try require(.read)
+            let blockID = try string(json, "block_id")
+            let state = try await stateAt(try optionalInt(json, "at"))
+            let block = state.block(blockID)
+            return Wire.message(
+                "full",
+                [
+                    "block_id": .string(blockID), "content": .string(block?.content ?? ""), "sha": block.map { .string($0.sha256) } ?? .null,
+                    "seq": .int(block?.versionSeq ?? state.seq), "exists": .bool(block != nil),
+                ])
+
+        case "subscribe":
+            try require(.read)
+            var since = try optionalInt(json, "since")
+            if let consumer = try optionalString(json, "consumer") {
+                since = try await server.log.cursor(document: document, consumer: consumer) ?? since ?? 0
+            }
+            let head = try await server.log.headSeq(document)
+            let cursor = since ?? head
+            guard cursor <= head else {
+                throw ProtocolFailure(reason: "bad_cursor", message: "cursor \(cursor) is past the head \(head); resnapshot with get_snapshot")
+            }
+            guard let hub = await server.hub(for: document) else { throw ProtocolFailure(reason: "unknown_document", message: document) }
+            let subscription = await hub.attachCatchingUp(connectionID: id, cursor: cursor, limit: server.configuration.subscriberQueue)
+            startPump(subscription, announceCaughtUp: true)
+            return Wire.message("subscribed", ["since": .int(cursor), "head": .int(head), "doc": .string(document)])
+
+        case "cursor":
+            try require(.read)
+            let consumer = try string(json, "consumer")
+            guard let seq = try optionalInt(json, "seq") else { throw ProtocolFailure(reason: "bad_message", message: "field seq is missing") }
+            do { try await server.log.setCursor(document: document, consumer: consumer, seq: seq) } catch {
+                throw ProtocolFailure(reason: "bad_cursor", message: error.message)
+            }
+            return Wire.message("cursor", ["consumer": .string(consumer), "seq": .int(seq), "ok": .bool(true)])
+
+        case "get_log":
+            try require(.read)
+            let since = try optionalInt(json, "since") ?? 0
+            let limit = min(try optionalInt(json, "limit") ?? 100, 1000)
+            let blockID = try optionalString(json, "block_id")
+            let events = try await server.log.history(document, filter: HistoryFilter(block: blockID, from: since + 1, limit: limit))
+            return Wire.message(
+                "log", ["events": .array(events.map(Wire.record)), "doc": .string(document), "head": .int(try await server.log.headSeq(document))])
+
+        default:
+            throw ProtocolFailure(reason: "unknown_type", message: "unknown message type \(type.debugDescription)")
+        }
+    }
+
+    private func stateAt(_ at: Int?) async throws -> DocumentState {
+        do {
+            if let at { return try await server.log.state(document, at: at) }
+            return try await server.log.head(document)
+        } catch {
+            throw ProtocolFailure(reason: error.code == .seqOutOfRange ? "bad_seq" : "internal", message: error.message)
+        }
+    }
+
+    /// patch / full / merge / create / delete → one write request → ack or nack.
+    private func write(_ type: String, _ json: JSONValue) async throws -> String {
+        let blockID = try string(json, "block_id")
+        let change: Change
+        switch type {
+        case "patch":
+            change = .patch(blockID: blockID, patch: try string(json, "patch"), expectedSHA256: try optionalString(json, "sha"))
+        case "full", "merge":
+            change = .full(blockID: blockID, content: try string(json, "content"))
+        case "create":
+            let index = try optionalInt(json, "index")
+            var header: BlockHeader?
+            if let kind = try optionalString(json, "kind") {
+                let lang = try optionalString(json, "lang") ?? "text"
+                let meta = try optionalString(json, "meta") ?? ""
+                let opening = "```\(lang) markpact:\(kind)" + (meta.isEmpty ? "" : " \(meta)")
+                let parsed = MarkpactDocument(parsing: opening + "\n```\n").blocks.first
+                guard let parsed, parsed.id == blockID else {
+                    throw ProtocolFailure(reason: "bad_block_id", message: "kind/lang/meta give the id \(parsed?.id ?? "none"), not \(blockID)")
+                }
+                header = BlockHeader(parsed)
+            }
+            change = .create(blockID: blockID, index: index, header: header, content: try optionalString(json, "content") ?? "")
+        default:
+            change = .delete(blockID: blockID)
+        }
+        let sender = try optionalString(json, "sender") ?? mutable.withLock { $0.sender } ?? name
+        var request = WriteRequest(
+            document: document, author: sender.isEmpty ? name : sender, change: change, clientMessageID: try optionalString(json, "id"),
+            baseSeq: try optionalInt(json, "base_seq"), baseSHA256: try optionalString(json, "base_sha"))
+        request.origin = id
+        let started = ContinuousClock.now
+        let outcome: WriteOutcome
+        do { outcome = try await server.log.append(request) } catch {
+            throw ProtocolFailure(reason: "storage", message: "the log could not store the change: \(error.message)")
+        }
+        server.metrics.commit(ContinuousClock.now - started)
+        switch outcome {
+        case .appended(let event, _), .duplicate(let event):
+            var fields: [String: JSONValue] = ["block_id": .string(blockID), "seq": .int(event.seq)]
+            if let id = request.clientMessageID { fields["id"] = .string(id) }
+            if case .duplicate = outcome { fields["duplicate"] = .bool(true) }
+            if case .appended(_, true) = outcome { fields["rebased"] = .bool(true) }
+            if type == "merge" { fields["merged"] = .bool(true) }
+            switch event.body {
+            case .blockPatched(_, _, _, let sha?): fields["sha"] = .string(sha)
+            case .blockReplaced(_, let content): fields["sha"] = .string(SHA256.hexDigest(of: content))
+            case .blockCreated(let created): fields["sha"] = .string(SHA256.hexDigest(of: created.content))
+            default: break
+            }
+            server.metrics.ack()
+            return Wire.message("ack", fields)
+        case .rejected(let error, let current):
+            var extra: [String: JSONValue] = [:]
+            if let current {
+                extra["content"] = .string(current.content)
+                extra["sha"] = .string(current.sha256)
+                extra["seq"] = .int(current.seq)
+            }
+            if let id = request.clientMessageID { extra["id"] = .string(id) }
+            server.metrics.nack(error.code)
+            return Wire.nack(blockID, error.code, error.message, extra: extra)
+        }
+    }
+}

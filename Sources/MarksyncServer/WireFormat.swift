@@ -1,0 +1,101 @@
+import Foundation
+import MarksyncCore
+import MarksyncStore
+
+/// Builds the JSON messages of the sync protocol (every message has `type` and `ts`).
+enum Wire {
+    static func now() -> Double { Date().timeIntervalSince1970 }
+
+    /// A message with `type`, `ts` and the given fields.
+    static func message(_ type: String, _ fields: [String: JSONValue] = [:]) -> String {
+        var object = fields
+        object["type"] = .string(type)
+        object["ts"] = .double(now())
+        return JSONValue.object(object).text
+    }
+
+    static func nack(_ blockID: String?, _ reason: String, _ message: String, extra: [String: JSONValue] = [:]) -> String {
+        var fields = extra
+        if let blockID { fields["block_id"] = .string(blockID) }
+        fields["reason"] = .string(reason)
+        fields["message"] = .string(message)
+        return Self.message("nack", fields)
+    }
+
+    static func error(_ reason: String, _ message: String) -> String {
+        Self.message("error", ["reason": .string(reason), "message": .string(message)])
+    }
+
+    static func manifest(_ state: DocumentState, document: String) -> String {
+        var blocks = [String: JSONValue]()
+        for block in state.blocks { blocks[block.id] = .string(block.sha256) }
+        return message("manifest", ["blocks": .object(blocks), "doc": .string(document), "seq": .int(state.seq)])
+    }
+
+    /// The message a subscriber gets for one event. For a patch, `oldContent` and `newContent` are the
+    /// block before and after it: the patch sent is recomputed from one to the other, so any client in
+    /// sync applies it exactly.
+    static func eventMessage(_ event: Event, oldContent: String?, newContent: String?) -> String {
+        var fields: [String: JSONValue] = ["seq": .int(event.seq), "sender": .string(event.author), "doc": .string(event.document)]
+        if let id = event.clientMessageID { fields["id"] = .string(id) }
+        switch event.body {
+        case .blockPatched(let blockID, _, _, _):
+            let old = oldContent ?? ""
+            let new = newContent ?? ""
+            let dmp = DiffMatchPatch()
+            fields["block_id"] = .string(blockID)
+            fields["patch"] = .string(dmp.patchToText(dmp.patchMake(old, new)))
+            fields["sha"] = .string(SHA256.hexDigest(of: new))
+            return message("patch", fields)
+        case .blockReplaced(let blockID, let content):
+            fields["block_id"] = .string(blockID)
+            fields["content"] = .string(content)
+            fields["sha"] = .string(SHA256.hexDigest(of: content))
+            return message("full", fields)
+        case .blockCreated(let created):
+            fields["block_id"] = .string(created.blockID)
+            fields["content"] = .string(created.content)
+            fields["sha"] = .string(SHA256.hexDigest(of: created.content))
+            fields["created"] = .bool(true)
+            fields["index"] = .int(created.index)
+            fields["kind"] = .string(created.header.kind)
+            fields["lang"] = .string(created.header.lang)
+            return message("full", fields)
+        case .blockDeleted(let blockID):
+            fields["block_id"] = .string(blockID)
+            return message("delete", fields)
+        case .blockHeaderChanged(let blockID, let header):
+            fields["block_id"] = .string(blockID)
+            fields["lang"] = .string(header.lang)
+            fields["meta"] = .string(header.meta)
+            fields["opening"] = .string(header.openingLine)
+            return message("header", fields)
+        case .proseEdited(let index, let text):
+            fields["index"] = .int(index)
+            fields["text"] = .string(text)
+            return message("prose", fields)
+        case .reviewNote(let note):
+            fields["block_id"] = .string(note.blockID)
+            fields["block_seq"] = .int(note.blockSeq)
+            fields["verdict"] = .string(note.verdict)
+            fields["text"] = .string(note.text)
+            return message("review", fields)
+        case .deployResult(let result):
+            fields["document_seq"] = .int(result.documentSeq)
+            fields["exit_code"] = result.exitCode.map { .int($0) } ?? .null
+            fields["duration_ms"] = .int(Int(result.durationMs))
+            fields["output_tail"] = .string(result.outputTail)
+            return message("deploy", fields)
+        case .lineEndingChanged(let ending):
+            fields["line_ending"] = .string(ending.rawValue)
+            return message("line_ending", fields)
+        }
+    }
+
+    /// An event as a JSON object (the `log` reply and the HTTP API), from its record.
+    static func record(_ event: Event) -> JSONValue {
+        let encoder = JSONEncoder()
+        guard let data = try? encoder.encode(EventRecord(event)), let value = JSONValue.parse(data) else { return .null }
+        return value
+    }
+}
