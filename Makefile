@@ -18,10 +18,14 @@ build: setup
 test: build
 	$(SWIFT) test --skip-build
 
-## Install, build and start marksync-log on an example project.
+## Install, build and start marksync-log on an example project (a copy in .demo/, so edits made
+## through the server do not touch the example in the repository). Stop it with Ctrl-C.
 serve: setup
 	$(SWIFT) build --product marksync-log
-	.build/debug/marksync-log blocks $(EXAMPLE)
+	mkdir -p .demo/$(notdir $(patsubst %/,%,$(dir $(EXAMPLE))))
+	test -f .demo/$(notdir $(patsubst %/,%,$(dir $(EXAMPLE))))/README.md || cp $(EXAMPLE) .demo/$(notdir $(patsubst %/,%,$(dir $(EXAMPLE))))/README.md
+	.build/debug/marksync-log blocks .demo/$(notdir $(patsubst %/,%,$(dir $(EXAMPLE))))/README.md
+	.build/debug/marksync-log serve .demo/$(notdir $(patsubst %/,%,$(dir $(EXAMPLE))))/README.md --port $${MARKSYNC_PORT:-8765}
 
 ## Benchmarks (release build): `make bench` runs the core benchmark.
 bench: setup

@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // C libraries from Debian's packages (liblz4-dev, zlib1g-dev).
@@ -117,11 +118,13 @@ let package = Package(
         .testTarget(
             name: "MarksyncServerTests",
             dependencies: [
-                "MarksyncServer", "MarksyncClient", "MarksyncStore", "MarksyncCore",
+                "MarksyncServer", "MarksyncClient", "MarksyncStore", "MarksyncCore", "MarksyncCLI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(

@@ -88,6 +88,13 @@ final class SyncConnection: Sendable {
         old?.cancel()
     }
 
+    /// Stops the current feed and waits until it has written its last message.
+    private func stopPump() async {
+        let old = mutable.withLock { $0.pump.take() }
+        old?.cancel()
+        await old?.value
+    }
+
     /// Writes live events, and reads the log when the subscription is behind.
     private func pump(_ subscription: Subscription, announceCaughtUp: Bool) async {
         var announce = announceCaughtUp
@@ -108,6 +115,7 @@ final class SyncConnection: Sendable {
                             continue
                         }
                         for event in page {
+                            if Task.isCancelled { return }
                             let blockID = event.body.blockID
                             var old: String?
                             if case .blockPatched = event.body, let blockID { old = state.block(blockID)?.content }
@@ -118,7 +126,7 @@ final class SyncConnection: Sendable {
                             server.metrics.delivered()
                         }
                     }
-                    if announce {
+                    if announce, !Task.isCancelled {
                         announce = false
                         await send(Wire.message("caught_up", ["seq": .int(state.seq), "doc": .string(document)]))
                     }
@@ -261,8 +269,13 @@ final class SyncConnection: Sendable {
             }
             guard let hub = await server.hub(for: document) else { throw ProtocolFailure(reason: "unknown_document", message: document) }
             let subscription = await hub.attachCatchingUp(connectionID: id, cursor: cursor, limit: server.configuration.subscriberQueue)
+            // The previous feed must have written its last message before `subscribed`, and the new one
+            // starts after it: so a client counts every event after `subscribed` as part of this
+            // subscription (no stray live event of the old feed between catch-up events).
+            await stopPump()
+            await send(Wire.message("subscribed", ["since": .int(cursor), "head": .int(head), "doc": .string(document)]))
             startPump(subscription, announceCaughtUp: true)
-            return Wire.message("subscribed", ["since": .int(cursor), "head": .int(head), "doc": .string(document)])
+            return nil
 
         case "cursor":
             try require(.read)

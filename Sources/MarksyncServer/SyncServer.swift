@@ -43,7 +43,7 @@ public final class SyncServer: Sendable {
                 let text = try String(contentsOfFile: readme, encoding: .utf8)
                 if !(try await log.hasDocument(name)) {
                     _ = try await log.ingest(document: name, markdown: text, author: "file")
-                } else if try await log.head(name).render() != text {
+                } else if try await log.head(name).render() != text, !(try await isEarlierProjection(name, text)) {
                     // Edited while the server was down: the file's edits become events.
                     _ = try await log.ingest(document: name, markdown: text, author: "file")
                 }
@@ -62,6 +62,26 @@ public final class SyncServer: Sendable {
     }
 
     func hub(for document: String) async -> DocumentHub? { hubs.withLock { $0[document] } }
+
+    /// True when the text is the document as it was at one of its last `window` seqs: README.md as the
+    /// server last wrote it before it stopped (a kill can come between an ack and the projection's write).
+    /// Such a file is rewritten from the log, not taken for an edit: that would revert acked writes.
+    private func isEarlierProjection(_ document: String, _ text: String, window: Int = 4096) async throws -> Bool {
+        let head = try await log.headSeq(document)
+        var state = try await log.state(document, at: max(0, head - window))
+        if state.render() == text { return true }
+        var after = state.seq
+        while after < head {
+            let page = try await log.events(document, after: after, limit: 512)
+            if page.isEmpty { break }
+            for event in page {
+                try state.apply(event.body, seq: event.seq)
+                after = event.seq
+                if event.seq < head, event.body.changesDocument, state.render() == text { return true }
+            }
+        }
+        return false
+    }
 
     // MARK: - Running
 

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import MarksyncClient
+import MarksyncCore
+import MarksyncServer
+
+/// `marksync-log pull [README.md] [--at N]`: writes the server's document to the file.
+struct PullCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pull",
+        abstract: "Write the server's document (or its version at seq N) to the README.",
+        discussion: """
+            The file is replaced atomically (temporary file, fsync, rename): it is never left empty or partial. \
+            Prints the seq written.
+            """
+    )
+
+    @Argument(help: "The file to write (default: $PROJECT_README or README.md).")
+    var readme: String?
+
+    @OptionGroup var connection: ServerConnectionOptions
+
+    @Option(help: "The seq to write the document at (default: the head).")
+    var at: Int?
+
+    @Flag(help: "Write to standard output instead of the file.")
+    var stdout = false
+
+    func run() async throws {
+        if let at, at < 0 { throw CLIError.usage("--at must be 0 or more") }
+        let path = defaultReadmePath(readme)
+        let client = try await connection.connect()
+        let snapshot: SyncSnapshot
+        do {
+            snapshot = try await client.snapshot(at: at)
+            await client.close()
+        } catch SyncClientError.nack(let nack) {
+            await client.close()
+            throw CLIError.failure("the server refused the snapshot: \(nack)")
+        } catch {
+            await client.close()
+            throw CLIError.failure("cannot read the document from \(connection.serverURI): \(error)")
+        }
+        if stdout {
+            Console.write(snapshot.markdown)
+            return
+        }
+        do { try AtomicFile.write(path, snapshot.markdown) } catch {
+            throw CLIError.failure("cannot write \(path): \(error)")
+        }
+        Console.out("\(snapshot.seq)")
+        printError("wrote \(path) at seq \(snapshot.seq)\(snapshot.document.map { " of \($0)" } ?? "") from \(connection.serverURI)")
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import MarksyncCLI
+import MarksyncCore
+import MarksyncStore
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+struct ServeCommandTests {
+    @Test func nonLoopbackWithoutTokensIsRefused() async throws {
+        let readme = try temporaryFile("README.md", "``` markpact:run\necho hi\n```\n")
+        let result = await runCLI(["serve", readme, "--host", "0.0.0.0", "--port", "0", "--tokens", ""])
+        #expect(result.code == 2)
+        #expect(result.err.contains("--allow-unauthenticated"))
+    }
+
+    /// `serve` as a child process: SIGTERM stops it cleanly (exit 0) with the README flushed.
+    @Test func sigtermStopsCleanly() async throws {
+        let binary = try builtBinary()
+        let readme = try temporaryFile("README.md", "# Demo\n\n``` markpact:run\necho hi\n```\n")
+        let folder = URL(fileURLWithPath: readme).deletingLastPathComponent()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["serve", readme, "--port", "0", "--db", folder.appendingPathComponent("log.db").path]
+        process.currentDirectoryURL = folder
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var port = 0
+        var buffer = ""
+        let deadline = Date().addingTimeInterval(20)
+        while port == 0, Date() < deadline {
+            let data = pipe.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            buffer += String(decoding: data, as: UTF8.self)
+            if let line = buffer.split(separator: "\n").first(where: { $0.hasPrefix("listening ") }) { port = Int(line.dropFirst(10)) ?? 0 }
+        }
+        #expect(port > 0, "the server did not report its port")
+        // A change through the HTTP API, then SIGTERM.
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/docs/\(folder.lastPathComponent)/blocks/markpact%3Arun")!)
+        request.httpMethod = "PUT"
+        request.httpBody = Data("echo bye".utf8)
+        let (_, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
+        let text = try String(contentsOfFile: readme, encoding: .utf8)
+        #expect(text == "# Demo\n\n``` markpact:run\necho bye\n```\n")
+    }
+}
