@@ -15,6 +15,43 @@ struct ServeCommandTests {
         #expect(result.err.contains("--allow-unauthenticated"))
     }
 
+    /// Tokens never appear in what the server prints, even at debug level and after refused requests.
+    @Test func tokensAreNotLogged() async throws {
+        let binary = try builtBinary()
+        let readme = try temporaryFile("README.md", "``` markpact:run\necho hi\n```\n")
+        let folder = URL(fileURLWithPath: readme).deletingLastPathComponent()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["serve", readme, "--port", "0", "--db", folder.appendingPathComponent("log.db").path, "--tokens", "sekrit-w1:write,sekrit-r1:read"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["LOG_LEVEL": "trace"]) { _, new in new }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        var port = 0
+        var buffer = ""
+        while port == 0 {
+            let data = out.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            buffer += String(decoding: data, as: UTF8.self)
+            if let line = buffer.split(separator: "\n").first(where: { $0.hasPrefix("listening ") }) { port = Int(line.dropFirst(10)) ?? 0 }
+        }
+        for token in ["sekrit-w1", "sekrit-r1", "wrong-sekrit"] {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/docs/\(folder.lastPathComponent)/blocks/markpact%3Arun?token=\(token)")!)
+            request.httpMethod = "PUT"
+            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+            request.httpBody = Data("echo \(token)".utf8)
+            _ = try? await URLSession.shared.data(for: request)
+        }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        let printed = buffer + String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            + String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(port > 0)
+        #expect(!printed.contains("sekrit"), "a token was printed")
+    }
+
     /// `serve` as a child process: SIGTERM stops it cleanly (exit 0) with the README flushed.
     @Test func sigtermStopsCleanly() async throws {
         let binary = try builtBinary()
