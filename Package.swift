@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "marksync-log", targets: ["marksync-log"]),
         .executable(name: "marksync-bench", targets: ["marksync-bench"]),
+        .executable(name: "marksync-loadgen", targets: ["marksync-loadgen"]),
         .library(name: "MarksyncCore", targets: ["MarksyncCore"]),
         .library(name: "MarksyncCLI", targets: ["MarksyncCLI"]),
     ],
@@ -103,6 +104,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "tools/marksync-bench",
+            swiftSettings: swiftSettings
+        ),
+
+        // Load generator: `swift run -c release marksync-loadgen …` (speaks the sync protocol).
+        .executableTarget(
+            name: "marksync-loadgen",
+            dependencies: [
+                "MarksyncCore", "MarksyncClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ],
+            path: "tools/marksync-loadgen",
             swiftSettings: swiftSettings
         ),
 

@@ -6,6 +6,11 @@ set -euo pipefail
 APT_PACKAGES=(libsqlite3-dev liblz4-dev zlib1g-dev pkg-config)
 # Reference implementations used by the tests and the vector generators.
 PIP_PACKAGES=("diff-match-patch==20241021")
+# The Python marksync client, agents and CLI (tests/interop: tools/interop/*.py). Installed without its
+# declared dependencies (they pull ~700 MB through markpact: litellm, pandas, numpy…), then with the few
+# it really needs for push, agents and its server (see ../shared/README.md).
+PIP_NO_DEPS_PACKAGES=("marksync==0.2.17")
+PIP_LIGHT_DEPENDENCIES=(websockets click pyyaml rich httpx pycrdt)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
@@ -24,16 +29,25 @@ if ! command -v swift >/dev/null 2>&1; then
 fi
 
 PYTHON=${PYTHON:-python3}
+# pip_install SPEC [pip options…]: installs SPEC unless it is already there (at its version when pinned).
+pip_install() {
+    local spec=$1
+    shift
+    local name=${spec%%==*}
+    local installed
+    installed=$("$PYTHON" -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p')
+    if [ "$spec" = "$name" ]; then
+        [ -n "$installed" ] && return 0
+    else
+        [ "$installed" = "${spec##*==}" ] && return 0
+    fi
+    echo "setup: installing $spec with pip${*:+ ($*)}"
+    "$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore "$@" "$spec"
+}
 if command -v "$PYTHON" >/dev/null 2>&1; then
-    for spec in "${PIP_PACKAGES[@]}"; do
-        name=${spec%%==*}
-        version=${spec##*==}
-        installed=$("$PYTHON" -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p')
-        if [ "$installed" != "$version" ]; then
-            echo "setup: installing $spec with pip"
-            "$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore "$spec"
-        fi
-    done
+    for spec in "${PIP_PACKAGES[@]}"; do pip_install "$spec"; done
+    for spec in "${PIP_NO_DEPS_PACKAGES[@]}"; do pip_install "$spec" --no-deps; done
+    for spec in "${PIP_LIGHT_DEPENDENCIES[@]}"; do pip_install "$spec"; done
 else
     echo "setup: no python3; the Python compatibility checks will be skipped" >&2
 fi

@@ -162,7 +162,10 @@ struct HTTPAPI: Sendable {
             await guarded(request, .write) {
                 let document = try await document(context)
                 let id = try blockID(context)
-                let buffer = try await request.body.collect(upTo: server.configuration.maxMessageBytes * 4)
+                let buffer: ByteBuffer
+                do { buffer = try await request.body.collect(upTo: server.configuration.maxMessageBytes) } catch {
+                    throw Failure(status: .contentTooLarge, code: "too_large", message: "the content is over \(server.configuration.maxMessageBytes) bytes")
+                }
                 guard buffer.readableBytes <= server.configuration.maxMessageBytes else {
                     throw Failure(status: .contentTooLarge, code: "too_large", message: "the content is over \(server.configuration.maxMessageBytes) bytes")
                 }
@@ -260,17 +263,22 @@ struct HTTPAPI: Sendable {
             }
         }
         router.get("/api/v1/docs/:doc/consumers/:name/view") { request, context in
-            await guarded(request, .read) {
-                let document = try await document(context)
-                guard let name = context.parameters.get("name")?.removingPercentEncoding,
-                    let cursor = try await server.log.cursor(document: document, consumer: name)
-                else { throw Failure(status: .notFound, code: "unknown_consumer", message: "no durable consumer by that name") }
-                let state = try await server.log.state(document, at: cursor)
-                let patterns = request.uri.queryParameters.getAll("watch").map { String($0) }
-                let blocks = state.blocks.filter { block in patterns.isEmpty || patterns.contains { Glob.matches($0, block.id) } }
-                return Self.json(["consumer": .string(name), "seq": .int(cursor), "blocks": .array(blocks.map { Self.blockJSON($0, content: true) })])
-            }
+            await guarded(request, .read) { try await consumerView(request, context) }
         }
+    }
+
+    /// A durable consumer's view: the blocks (matching `?watch=` globs, or all) as of its cursor.
+    func consumerView(_ request: Request, _ context: some RequestContext) async throws -> Response {
+        let document = try await document(context)
+        let name = context.parameters.get("name")?.removingPercentEncoding ?? ""
+        let stored = try await server.log.cursor(document: document, consumer: name)
+        guard let cursor = stored else {
+            throw Failure(status: .notFound, code: "unknown_consumer", message: "no durable consumer by that name")
+        }
+        let state = try await server.log.state(document, at: cursor)
+        let patterns = request.uri.queryParameters.getAll("watch").map { String($0) }
+        let blocks = state.blocks.filter { block in patterns.isEmpty || patterns.contains { Glob.matches($0, block.id) } }
+        return Self.json(["consumer": .string(name), "seq": .int(cursor), "blocks": .array(blocks.map { Self.blockJSON($0, content: true) })])
     }
 
     static func outcome(_ outcome: WriteOutcome, id: String) async throws -> Response {

@@ -182,6 +182,13 @@ public actor EventLog {
         } catch {
             throw StoreError(.cannotOpen, "cannot prepare the log \(path): \(error)")
         }
+        // GRDB switches WAL databases to synchronous=NORMAL when it sets WAL mode up; the writer must be FULL
+        // (an ack means the commit is on disk, also across an OS crash or power loss).
+        do {
+            try await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
+        } catch {
+            throw StoreError(.cannotOpen, "cannot set synchronous=\(synchronous) on \(path): \(error)")
+        }
         let log = EventLog(path: path, pool: pool, options: options)
         try await log.loadAuthors()
         return log
@@ -304,9 +311,17 @@ public actor EventLog {
 }
 
 extension EventLog {
-    /// The value of a SQLite pragma (for diagnostics and tests).
+    /// The value of a SQLite pragma on a reader connection (for diagnostics and tests).
     public func pragma(_ name: String) async throws(StoreError) -> String? {
         guard name.allSatisfy({ $0.isLetter || $0 == "_" }) else { return nil }
         return try await read { db in try String.fetchOne(db, sql: "PRAGMA \(name)") }
+    }
+
+    /// The value of a SQLite pragma on the writer connection (the one whose commits are acked).
+    public func writerPragma(_ name: String) async throws(StoreError) -> String? {
+        guard name.allSatisfy({ $0.isLetter || $0 == "_" }) else { return nil }
+        do { return try await pool.writeWithoutTransaction { db in try String.fetchOne(db, sql: "PRAGMA \(name)") } } catch {
+            throw StoreError(.database, "\(error)")
+        }
     }
 }

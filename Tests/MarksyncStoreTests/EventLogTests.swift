@@ -46,7 +46,8 @@ struct EventLogTests {
         let (log, folder) = try await temporaryLog()
         try await log.createDocument("d")
         #expect(try await log.pragma("journal_mode") == "wal")
-        #expect(try await log.pragma("synchronous") == "2")  // FULL
+        #expect(try await log.writerPragma("synchronous") == "2")  // FULL on the connection that commits
+        #expect(try await log.writerPragma("journal_mode") == "wal")
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("log.db-wal").path))
     }
 
