@@ -106,6 +106,11 @@ public enum EventCodec {
     }
 
     static func expandCompactPatch(_ reader: inout ByteReader) throws(ByteReaderError) -> String {
+        dmp.patchToText(try readCompactHunks(&reader))
+    }
+
+    /// The hunks of the compact form (see ``compactPatch(_:)``).
+    static func readCompactHunks(_ reader: inout ByteReader) throws(ByteReaderError) -> [Patch] {
         let count = try reader.varint("hunk count")
         var patches = [Patch]()
         patches.reserveCapacity(count)
@@ -116,18 +121,17 @@ public enum EventCodec {
             patch.start2 = patch.start1 + (try reader.zigzag("start2"))
             patch.length2 = try reader.varint("length2")
             let diffCount = try reader.varint("diff count")
+            patch.diffs.reserveCapacity(diffCount)
             for _ in 0..<diffCount {
                 let tag = try reader.varint("diff")
-                let bytes = try reader.raw(count: tag >> 2, "diff text")
-                guard let text = String(validating: bytes, as: UTF8.self), tag & 3 != 3 else {
+                guard tag & 3 != 3, let scalars = UTF8Scalars.decode(try reader.raw(count: tag >> 2, "diff text")) else {
                     throw ByteReaderError(field: "diff text", offset: reader.offset)
                 }
-                let op: DiffOperation = tag & 3 == 0 ? .equal : (tag & 3 == 1 ? .insert : .delete)
-                patch.diffs.append(Diff(op, text))
+                patch.diffs.append(Diff(tag & 3 == 0 ? .equal : (tag & 3 == 1 ? .insert : .delete), scalars))
             }
             patches.append(patch)
         }
-        return dmp.patchToText(patches)
+        return patches
     }
 
     // MARK: Decoding
@@ -148,26 +152,7 @@ public enum EventCodec {
             guard flags & 2 != 0 else { return nil }
             let length = try r.varint("result length")
             let sha = flags & 1 != 0 ? SHA256.hex(Array(try r.raw(count: 32, "sha256"))) : nil
-            let count = try r.varint("hunk count")
-            var patches = [Patch]()
-            patches.reserveCapacity(count)
-            for _ in 0..<count {
-                var patch = Patch()
-                patch.start1 = try r.varint("start1")
-                patch.length1 = try r.varint("length1")
-                patch.start2 = patch.start1 + (try r.zigzag("start2"))
-                patch.length2 = try r.varint("length2")
-                let diffCount = try r.varint("diff count")
-                patch.diffs.reserveCapacity(diffCount)
-                for _ in 0..<diffCount {
-                    let tag = try r.varint("diff")
-                    guard tag & 3 != 3, let scalars = UTF8Scalars.decode(try r.raw(count: tag >> 2, "diff text")) else {
-                        throw ByteReaderError(field: "diff text", offset: r.offset)
-                    }
-                    patch.diffs.append(Diff(tag & 3 == 0 ? .equal : (tag & 3 == 1 ? .insert : .delete), scalars))
-                }
-                patches.append(patch)
-            }
+            let patches = try readCompactHunks(&r)
             return DecodedPatch(patches: patches, resultLength: length, resultSHA256: sha)
         } catch {
             throw DecodeError(kind: .blockPatched, message: "\(error)")
