@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MarksyncCore
+import MarksyncServer
 import MarksyncStore
 
 /// `--db` and `--doc`, shared by every command that reads or writes a log.
@@ -73,37 +74,9 @@ struct ProgressLine: Sendable {
     }
 }
 
-/// Writes a file atomically: a temporary file in the same folder, fsync, rename.
+/// Writes a file atomically (temporary file, fsync, rename): the server's ``AtomicFile``.
 func writeFileAtomically(_ path: String, _ text: String) throws {
-    let url = URL(fileURLWithPath: path)
-    let folder = url.deletingLastPathComponent()
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-    let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard fd >= 0 else { throw CLIError.failure("cannot write \(temporary.path): \(String(cString: strerror(errno)))") }
-    var bytes = Array(text.utf8)
-    var offset = 0
-    while offset < bytes.count {
-        let written = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-        if written <= 0 {
-            close(fd)
-            unlink(temporary.path)
-            throw CLIError.failure("cannot write \(path): \(String(cString: strerror(errno)))")
-        }
-        offset += written
-    }
-    bytes.removeAll()
-    fsync(fd)
-    close(fd)
-    guard rename(temporary.path, path) == 0 else {
-        unlink(temporary.path)
-        throw CLIError.failure("cannot replace \(path): \(String(cString: strerror(errno)))")
-    }
-    let dirFD = open(folder.path, O_RDONLY)
-    if dirFD >= 0 {
-        fsync(dirFD)
-        close(dirFD)
-    }
+    do { try AtomicFile.write(path, text) } catch { throw CLIError.failure("\(error)") }
 }
 
 /// A time as `2026-11-26 23:19:05`.
