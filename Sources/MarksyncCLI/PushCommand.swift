@@ -64,15 +64,9 @@ enum BlockWrites {
         var kind: String { request.type }
     }
 
-    /// A `patch` when its text is under 80 % of the new content (code points, the seed's rule), else `full`.
+    /// A `patch` when it saves enough bytes, else `full` (``SyncRequest/update(blockID:from:to:baseSeq:id:)``).
     static func update(blockID: String, server: String, local: String, baseSeq: Int) -> SyncRequest {
-        let dmp = DiffMatchPatch()
-        let patchText = dmp.patchToText(dmp.patchMake(server, local))
-        let size = local.unicodeScalars.count
-        if Double(patchText.unicodeScalars.count) < Double(size) * 0.8 {
-            return .patch(blockID: blockID, patch: patchText, sha: SHA256.hexDigest(of: local), baseSeq: baseSeq)
-        }
-        return .full(blockID: blockID, content: local, baseSeq: baseSeq)
+        .update(blockID: blockID, from: server, to: local, baseSeq: baseSeq)
     }
 
     /// A new block with its kind, language and meta, at `index`.

@@ -25,8 +25,8 @@ public struct SyncRequest: Sendable, Equatable {
         self.fields = fields
     }
 
-    /// The message types that change a document (they are answered by `ack` or `nack`).
-    public static let writeTypes: Set<String> = ["patch", "full", "merge", "create", "delete"]
+    /// The message types that append to the log (they are answered by `ack` or `nack`).
+    public static let writeTypes: Set<String> = ["patch", "full", "merge", "create", "delete", "review", "deploy"]
 
     /// Whether the request changes the document.
     public var isWrite: Bool { Self.writeTypes.contains(type) }
@@ -68,6 +68,17 @@ public struct SyncRequest: Sendable, Equatable {
         return SyncRequest(type: "full", fields: fields)
     }
 
+    /// The write that turns `old` into `new`: a `patch` (with the sha256 of `new`) when its text is under
+    /// 80 % of the new content in code points (it saves at least 20 %, the seed's rule), else `full`.
+    public static func update(blockID: String, from old: String, to new: String, baseSeq: Int? = nil, id: String? = nil) -> SyncRequest {
+        let dmp = DiffMatchPatch()
+        let patchText = dmp.patchToText(dmp.patchMake(old, new))
+        if Double(patchText.unicodeScalars.count) < Double(new.unicodeScalars.count) * 0.8 {
+            return .patch(blockID: blockID, patch: patchText, sha: SHA256.hexDigest(of: new), baseSeq: baseSeq, id: id)
+        }
+        return .full(blockID: blockID, content: new, baseSeq: baseSeq, id: id)
+    }
+
     /// A new block at `index` (end when nil) with its kind, language and meta (`path=app.py`), which must give
     /// `blockID` by the seed's id rules.
     public static func create(
@@ -89,6 +100,34 @@ public struct SyncRequest: Sendable, Equatable {
         fields["base_seq"] = baseSeq.map { .int($0) }
         fields["id"] = id.map { .string($0) }
         return SyncRequest(type: "delete", fields: fields)
+    }
+
+    /// A review note on the version of a block made by the event at `blockSeq` (never changes the block).
+    /// - Parameters:
+    ///   - sha: the sha256 of the reviewed content (else the server takes it from the log).
+    ///   - verdict: `ok`, `warning`, `error` or `note`.
+    public static func review(blockID: String, blockSeq: Int, sha: String? = nil, verdict: String, text: String, id: String? = nil)
+        -> SyncRequest
+    {
+        var fields: [String: JSONValue] = [
+            "block_id": .string(blockID), "block_seq": .int(blockSeq), "verdict": .string(verdict), "text": .string(text),
+        ]
+        fields["sha"] = sha.map { .string($0) }
+        fields["id"] = id.map { .string($0) }
+        return SyncRequest(type: "review", fields: fields)
+    }
+
+    /// The result of a deploy run of the document as it was at `documentSeq`.
+    public static func deploy(
+        documentSeq: Int, command: String, startedMs: Int64, durationMs: Int64, exitCode: Int?, outputTail: String, id: String? = nil
+    ) -> SyncRequest {
+        var fields: [String: JSONValue] = [
+            "document_seq": .int(documentSeq), "command": .string(command), "started_ms": .int(Int(startedMs)),
+            "duration_ms": .int(Int(durationMs)), "output_tail": .string(outputTail),
+        ]
+        fields["exit_code"] = exitCode.map { .int($0) } ?? .null
+        fields["id"] = id.map { .string($0) }
+        return SyncRequest(type: "deploy", fields: fields)
     }
 
     /// The README (at seq `at`, or the head). Answered by `snapshot`.

@@ -238,6 +238,10 @@ final class SyncConnection: Sendable {
             try require(.write)
             return try await write(type, json)
 
+        case "review", "deploy":
+            try require(.write)
+            return try await record(type, json)
+
         case "get_snapshot":
             try require(.read)
             let at = try optionalInt(json, "at")
@@ -306,6 +310,68 @@ final class SyncConnection: Sendable {
             return try await server.log.head(document)
         } catch {
             throw ProtocolFailure(reason: error.code == .seqOutOfRange ? "bad_seq" : "internal", message: error.message)
+        }
+    }
+
+    /// review / deploy → a review note or deploy result event (they never change the document text).
+    private func record(_ type: String, _ json: JSONValue) async throws -> String {
+        let body: EventBody
+        var blockID: String?
+        if type == "review" {
+            let id = try string(json, "block_id")
+            blockID = id
+            guard let blockSeq = try optionalInt(json, "block_seq") else {
+                throw ProtocolFailure(reason: "bad_message", message: "field block_seq (the seq of the reviewed version) is missing")
+            }
+            let reviewed = try await stateAt(blockSeq).block(id)
+            guard let reviewed else {
+                throw ProtocolFailure(reason: "unknown_block", message: "block \(id) does not exist at seq \(blockSeq)")
+            }
+            if let sha = try optionalString(json, "sha"), sha != reviewed.sha256 {
+                throw ProtocolFailure(reason: "hash_mismatch", message: "block \(id) at seq \(blockSeq) has sha256 \(reviewed.sha256), not \(sha)")
+            }
+            body = .reviewNote(
+                ReviewNote(
+                    blockID: id, blockSeq: reviewed.versionSeq, blockSHA256: reviewed.sha256,
+                    verdict: try optionalString(json, "verdict") ?? "note", text: try string(json, "text")))
+        } else {
+            let head = try await server.log.headSeq(document)
+            let documentSeq = try optionalInt(json, "document_seq") ?? head
+            guard documentSeq <= head else {
+                throw ProtocolFailure(reason: "bad_seq", message: "document_seq \(documentSeq) is past the head \(head)")
+            }
+            var exitCode: Int?
+            if let value = json["exit_code"], value != .null {
+                guard let code = value.intValue else { throw ProtocolFailure(reason: "bad_message", message: "field exit_code must be an integer or null") }
+                exitCode = code
+            }
+            body = .deployResult(
+                DeployResult(
+                    documentSeq: documentSeq, command: try optionalString(json, "command") ?? "",
+                    startedMs: Int64(try optionalInt(json, "started_ms") ?? 0), durationMs: Int64(try optionalInt(json, "duration_ms") ?? 0),
+                    exitCode: exitCode, outputTail: try optionalString(json, "output_tail") ?? ""))
+        }
+        let sender = try optionalString(json, "sender") ?? mutable.withLock { $0.sender } ?? name
+        var request = WriteRequest(
+            document: document, author: sender.isEmpty ? name : sender, change: .event(body), clientMessageID: try optionalString(json, "id"))
+        request.origin = id
+        let outcome: WriteOutcome
+        do { outcome = try await server.log.append(request) } catch {
+            throw ProtocolFailure(reason: "storage", message: "the log could not store the \(type): \(error.message)")
+        }
+        switch outcome {
+        case .appended(let event, _), .duplicate(let event):
+            var fields: [String: JSONValue] = ["seq": .int(event.seq), "kind": .string(type)]
+            if let blockID { fields["block_id"] = .string(blockID) }
+            if let id = request.clientMessageID { fields["id"] = .string(id) }
+            if case .duplicate = outcome { fields["duplicate"] = .bool(true) }
+            server.metrics.ack()
+            return Wire.message("ack", fields)
+        case .rejected(let error, _):
+            var extra: [String: JSONValue] = [:]
+            if let id = request.clientMessageID { extra["id"] = .string(id) }
+            server.metrics.nack(error.code)
+            return Wire.nack(blockID, error.code, error.message, extra: extra)
         }
     }
 

@@ -77,11 +77,14 @@ enum Wire {
         case .reviewNote(let note):
             fields["block_id"] = .string(note.blockID)
             fields["block_seq"] = .int(note.blockSeq)
+            fields["block_sha"] = .string(note.blockSHA256)
             fields["verdict"] = .string(note.verdict)
             fields["text"] = .string(note.text)
             return message("review", fields)
         case .deployResult(let result):
             fields["document_seq"] = .int(result.documentSeq)
+            fields["command"] = .string(result.command)
+            fields["started_ms"] = .int(Int(result.startedMs))
             fields["exit_code"] = result.exitCode.map { .int($0) } ?? .null
             fields["duration_ms"] = .int(Int(result.durationMs))
             fields["output_tail"] = .string(result.outputTail)
