@@ -16,6 +16,10 @@ let package = Package(
         .executable(name: "marksync-loadgen", targets: ["marksync-loadgen"]),
         .library(name: "MarksyncCore", targets: ["MarksyncCore"]),
         .library(name: "MarksyncCLI", targets: ["MarksyncCLI"]),
+        .library(name: "MarksyncClient", targets: ["MarksyncClient"]),
+        .library(name: "MarksyncServer", targets: ["MarksyncServer"]),
+        .library(name: "MarksyncLLM", targets: ["MarksyncLLM"]),
+        .library(name: "MarksyncAgents", targets: ["MarksyncAgents"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -27,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // C libraries from Debian's packages (liblz4-dev, zlib1g-dev).
@@ -73,6 +78,42 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // LLM access: Ollama's HTTP API and OpenAI-compatible chat completions (AsyncHTTPClient).
+        .target(
+            name: "MarksyncLLM",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // Agents (editor, reviewer, deployer, monitor) as durable consumers, and the orchestrator.
+        .target(
+            name: "MarksyncAgents",
+            dependencies: [
+                "MarksyncCore", "MarksyncClient", "MarksyncLLM",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // Helpers shared by the test targets: a fake LLM server (Ollama and OpenAI APIs), temp folders.
+        .target(
+            name: "MarksyncTestSupport",
+            dependencies: [
+                "MarksyncServer", "MarksyncStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
+
         // Editing traces (gzip JSON) for benchmarks and end-to-end tests.
         .target(name: "MarksyncTraces", dependencies: ["CZlib"], swiftSettings: swiftSettings),
 
@@ -85,10 +126,13 @@ let package = Package(
                 "MarksyncServer",
                 "MarksyncClient",
                 "MarksyncTraces",
+                "MarksyncAgents",
+                "MarksyncLLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -141,6 +185,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "MarksyncCLITests", dependencies: ["MarksyncCLI", "MarksyncCore", "MarksyncStore"], swiftSettings: swiftSettings),
+            name: "MarksyncCLITests", dependencies: ["MarksyncCLI", "MarksyncCore", "MarksyncStore", "MarksyncAgents", "MarksyncTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MarksyncLLMTests", dependencies: ["MarksyncLLM", "MarksyncTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MarksyncAgentsTests",
+            dependencies: [
+                "MarksyncAgents", "MarksyncLLM", "MarksyncTestSupport", "MarksyncServer", "MarksyncStore", "MarksyncClient", "MarksyncCore",
+                "MarksyncCLI", .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
     ]
 )

@@ -24,7 +24,13 @@ public enum AgentsFile {
                     agent.role = config["role"]?.string ?? "monitor"
                     agent.model = config["model"]?.string
                     agent.autoEdit = config["auto_edit"]?.bool ?? false
-                    agent.watch = config["watch"]?.sequence?.compactMap(\.string) ?? []
+                    if let watch = config["watch"] {
+                        agent.watch = watch.sequence?.compactMap(\.string) ?? watch.string.map { [$0] } ?? []
+                    }
+                    for (optionKey, optionValue) in config {
+                        guard let key = optionKey.string, !["role", "model", "auto_edit", "watch"].contains(key) else { continue }
+                        if let text = optionValue.scalar?.string { agent.options[key] = text }
+                    }
                 }
                 plan.agents.append(agent)
             }

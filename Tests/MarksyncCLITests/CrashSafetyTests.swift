@@ -2,20 +2,11 @@ import Foundation
 import MarksyncCLI
 import MarksyncCore
 import MarksyncStore
+import MarksyncTestSupport
 import Testing
 
-/// The built `marksync-log` binary (`swift build` puts it beside the test bundle).
-func builtBinary() throws -> String {
-    if let path = ProcessInfo.processInfo.environment["MARKSYNC_BIN"] { return path }
-    let candidates = [
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("marksync-log").path,
-        repoRoot.appendingPathComponent(".build/debug/marksync-log").path,
-    ]
-    guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-        throw CLIError.failure("build the binary first (swift build); looked in \(candidates)")
-    }
-    return found
-}
+/// The built `marksync-log` executable.
+func builtBinary() throws -> String { try marksyncBinary() }
 
 struct CrashSafetyTests {
     /// A child appends in a loop and is killed with SIGKILL at random moments, 24 times: every append that

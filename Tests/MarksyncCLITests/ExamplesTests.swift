@@ -1,4 +1,5 @@
 import Foundation
+import MarksyncAgents
 import MarksyncCLI
 import MarksyncCore
 import Testing

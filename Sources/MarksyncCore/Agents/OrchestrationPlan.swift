@@ -10,13 +10,20 @@ public struct OrchestrationPlan: Sendable, Equatable {
         public var autoEdit: Bool
         /// Block ids or glob patterns the agent watches.
         public var watch: [String]
+        /// The other keys of the agent's entry with scalar values (`command`, `debounce`, `cooldown`,
+        /// `audit_file`, `enabled`, …), as text.
+        public var options: [String: String]
 
-        public init(name: String, role: String = "monitor", model: String? = nil, autoEdit: Bool = false, watch: [String] = []) {
+        public init(
+            name: String, role: String = "monitor", model: String? = nil, autoEdit: Bool = false, watch: [String] = [],
+            options: [String: String] = [:]
+        ) {
             self.name = name
             self.role = role
             self.model = model
             self.autoEdit = autoEdit
             self.watch = watch
+            self.options = options
         }
     }
 
@@ -54,6 +61,50 @@ public struct OrchestrationPlan: Sendable, Equatable {
         self.agents = agents
         self.pipelines = pipelines
         self.routes = routes
+    }
+
+    /// The plan restricted to the agents of one role, the pipelines that have one of them as a stage and
+    /// the routes naming one of them (the seed's `filter_role`).
+    public func filtered(role: String) -> OrchestrationPlan {
+        let kept = agents.filter { $0.role == role }
+        let names = Set(kept.map(\.name))
+        return OrchestrationPlan(
+            agents: kept, pipelines: pipelines.filter { $0.stages.contains(where: names.contains) },
+            routes: routes.filter { names.contains($0.agent) })
+    }
+
+    /// The equivalent DSL lines: `AGENT name role --model m [--auto-edit] [--watch a,b]`, `PIPE name a -> b`,
+    /// `ROUTE pattern -> agent` (unlike the seed, `watch` is kept).
+    public func dslLines(defaultModel: String) -> [String] {
+        var lines = [String]()
+        for agent in agents {
+            var line = "AGENT \(agent.name) \(agent.role) --model \(agent.model ?? defaultModel)"
+            if agent.autoEdit { line += " --auto-edit" }
+            if !agent.watch.isEmpty { line += " --watch \(agent.watch.joined(separator: ","))" }
+            lines.append(line)
+        }
+        for pipeline in pipelines where !pipeline.stages.isEmpty {
+            lines.append("PIPE \(pipeline.name) \(pipeline.stages.joined(separator: " -> "))")
+        }
+        for route in routes { lines.append("ROUTE \(route.pattern) -> \(route.agent)") }
+        return lines
+    }
+
+    /// The plan for people: agents, pipelines and routes (the seed's `summary()`).
+    public func summary(defaultModel: String) -> String {
+        var out = "Agents (\(agents.count)):\n"
+        for agent in agents {
+            var traits = [String]()
+            if agent.autoEdit { traits.append("auto-edit") }
+            traits.append("model=\(agent.model ?? defaultModel)")
+            if !agent.watch.isEmpty { traits.append("watch=\(agent.watch.joined(separator: ","))") }
+            out += "  \(agent.name): \(agent.role) (\(traits.joined(separator: ", ")))\n"
+        }
+        out += "Pipelines (\(pipelines.count)):\n"
+        for pipeline in pipelines { out += "  \(pipeline.name): \(pipeline.stages.joined(separator: " → "))\n" }
+        out += "Routes (\(routes.count)):\n"
+        for route in routes { out += "  \(route.pattern) → \(route.agent)\n" }
+        return out
     }
 
     /// What does not hold together: stages and routes naming agents that do not exist.
