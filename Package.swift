@@ -20,6 +20,8 @@ let package = Package(
         .library(name: "MarksyncServer", targets: ["MarksyncServer"]),
         .library(name: "MarksyncLLM", targets: ["MarksyncLLM"]),
         .library(name: "MarksyncAgents", targets: ["MarksyncAgents"]),
+        .library(name: "MarksyncDSL", targets: ["MarksyncDSL"]),
+        .library(name: "MarksyncControl", targets: ["MarksyncControl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -101,6 +103,30 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The DSL: parser, and an executor driving the agents' orchestrator (AGENT, PIPE, ROUTE, SEND, …).
+        .target(
+            name: "MarksyncDSL",
+            dependencies: [
+                "MarksyncCore", "MarksyncClient", "MarksyncAgents", "MarksyncLLM",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // The control API: POST /api/v1/execute, agents/pipelines/routes/status, WebSocket /ws/dsl, OpenAPI.
+        .target(
+            name: "MarksyncControl",
+            dependencies: [
+                "MarksyncCore", "MarksyncDSL", "MarksyncAgents", "MarksyncServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // Helpers shared by the test targets: a fake LLM server (Ollama and OpenAI APIs), temp folders.
         .target(
             name: "MarksyncTestSupport",
@@ -128,6 +154,11 @@ let package = Package(
                 "MarksyncTraces",
                 "MarksyncAgents",
                 "MarksyncLLM",
+                "MarksyncDSL",
+                "MarksyncControl",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -175,7 +206,7 @@ let package = Package(
         .testTarget(
             name: "MarksyncServerTests",
             dependencies: [
-                "MarksyncServer", "MarksyncClient", "MarksyncStore", "MarksyncCore", "MarksyncCLI",
+                "MarksyncServer", "MarksyncClient", "MarksyncStore", "MarksyncCore", "MarksyncCLI", "MarksyncTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -188,6 +219,22 @@ let package = Package(
             name: "MarksyncCLITests", dependencies: ["MarksyncCLI", "MarksyncCore", "MarksyncStore", "MarksyncAgents", "MarksyncTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "MarksyncLLMTests", dependencies: ["MarksyncLLM", "MarksyncTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MarksyncDSLTests",
+            dependencies: [
+                "MarksyncDSL", "MarksyncAgents", "MarksyncTestSupport", "MarksyncStore", "MarksyncClient", "MarksyncCore",
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MarksyncControlTests",
+            dependencies: [
+                "MarksyncControl", "MarksyncDSL", "MarksyncAgents", "MarksyncTestSupport", "MarksyncStore", "MarksyncClient", "MarksyncCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "MarksyncAgentsTests",
             dependencies: [

@@ -5,7 +5,7 @@ set -euo pipefail
 
 APT_PACKAGES=(libsqlite3-dev liblz4-dev zlib1g-dev pkg-config)
 # Reference implementations used by the tests and the vector generators.
-PIP_PACKAGES=("diff-match-patch==20241021")
+PIP_PACKAGES=("diff-match-patch==20241021" "openapi-spec-validator==0.7.1")
 # The Python marksync client, agents and CLI (tests/interop: tools/interop/*.py). Installed without its
 # declared dependencies (they pull ~700 MB through markpact: litellm, pandas, numpy…), then with the few
 # it really needs for push, agents and its server (see ../shared/README.md).

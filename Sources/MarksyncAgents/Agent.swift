@@ -18,8 +18,10 @@ public enum StageOutcome: Sendable, Equatable {
 /// by seq), and every write carries a client message id made of the agent's name and the seq it reacts to
 /// (`reviewer-1:review:42`), so that handling an event again after a restart stores nothing twice.
 public actor Agent {
-    public nonisolated let configuration: AgentConfiguration
-    public nonisolated var name: String { configuration.name }
+    public nonisolated let name: String
+    public nonisolated let role: AgentRole
+    /// The configuration in force (routes and peers change when the orchestrator's plan changes).
+    public private(set) var configuration: AgentConfiguration
     let llm: any LanguageModel
     let output: AgentOutput
     let connection: AgentConnection
@@ -38,6 +40,8 @@ public actor Agent {
     var debounceTask: Task<Void, Never>?
     var deploying = false
     var deployAgain = false
+    var lastDeployed: Int?
+    var lastDeployedSHA: String?
 
     // Monitor state.
     var audited: Set<Int> = []
@@ -47,10 +51,18 @@ public actor Agent {
     /// An agent; `llm` defaults to an ``LLMClient`` for `configuration.llm`.
     public init(configuration: AgentConfiguration, llm: (any LanguageModel)? = nil, output: AgentOutput = .standard) {
         self.configuration = configuration
+        self.name = configuration.name
+        self.role = configuration.role
         self.llm = llm ?? LLMClient(configuration: configuration.llm)
         self.output = output
         self.connection = AgentConnection(endpoint: configuration.server, name: configuration.name)
         self.status = AgentStatus(name: configuration.name, role: "\(configuration.role)")
+    }
+
+    /// New routes and peer editors (the plan changed while the agent runs).
+    func reconfigure(routes: [String], peerEditors: Set<String>) {
+        configuration.routes = routes
+        configuration.peerEditors = peerEditors
     }
 
     /// The agent's counters and state.

@@ -41,10 +41,22 @@ public actor Orchestrator {
         }
     }
 
-    public nonisolated let plan: OrchestrationPlan
-    public nonisolated let agents: [Agent]
-    public nonisolated let loops: [ConsumerLoop]
-    private var tasks: [Task<Void, Never>] = []
+    /// The plan in force (it changes with ``addAgent(_:)``, ``setPipeline(_:)``, ``addRoute(_:)``, …).
+    public private(set) var plan: OrchestrationPlan
+    /// The defaults for agents added from now on.
+    public private(set) var defaults: Defaults
+    let output: AgentOutput
+    let languageModel: (@Sendable (AgentConfiguration) -> any LanguageModel)?
+    private var agents: [String: Agent] = [:]
+    private var loops: [String: Running] = [:]
+    private var started = false
+
+    /// A consumer and its task.
+    private struct Running {
+        var loop: ConsumerLoop
+        var stages: [String]
+        var task: Task<Void, Never>?
+    }
 
     /// Builds the agents and consumers of `plan`. Throws `bad_plan` when stages or routes name unknown
     /// agents, `bad_option` when an agent's option has a wrong value.
@@ -55,30 +67,28 @@ public actor Orchestrator {
     ) throws {
         if let problem = plan.problems.first { throw AgentError("bad_plan", "agents.yml: \(problem)") }
         self.plan = plan
-        let editors = Set(plan.agents.filter { AgentRole($0.role) == .editor }.map(\.name))
-        var agents = [Agent]()
+        self.defaults = defaults
+        self.output = output
+        self.languageModel = languageModel
         for entry in plan.agents {
-            var configuration = try Self.configuration(for: entry, in: plan, defaults: defaults)
-            if configuration.role == .editor { configuration.peerEditors = editors.subtracting([entry.name]) }
-            agents.append(Agent(configuration: configuration, llm: languageModel?(configuration), output: output))
+            let configuration = try Self.configuration(for: entry, in: plan, defaults: defaults)
+            agents[entry.name] = Agent(configuration: configuration, llm: languageModel?(configuration), output: output)
         }
-        self.agents = agents
-        let byName = Dictionary(uniqueKeysWithValues: agents.map { ($0.name, $0) })
-        var loops = [ConsumerLoop]()
+    }
+
+    /// What consumer runs which stages: one per pipeline, one per agent in no pipeline.
+    private static func desiredLoops(_ plan: OrchestrationPlan) -> [String: (consumer: String, stages: [String])] {
+        let names = Set(plan.agents.map(\.name))
+        var out = [String: (consumer: String, stages: [String])]()
         var staged = Set<String>()
-        for pipeline in plan.pipelines where !pipeline.stages.isEmpty {
-            let stages = pipeline.stages.compactMap { byName[$0] }
+        for pipeline in plan.pipelines {
+            let stages = pipeline.stages.filter(names.contains)
             guard !stages.isEmpty else { continue }
-            staged.formUnion(pipeline.stages)
-            loops.append(
-                ConsumerLoop(
-                    consumer: "pipeline:\(pipeline.name)", stages: stages, endpoint: defaults.server, skipAuthors: Set(pipeline.stages),
-                    start: defaults.start, output: output))
+            staged.formUnion(stages)
+            out["pipeline:\(pipeline.name)"] = ("pipeline:\(pipeline.name)", stages)
         }
-        for agent in agents where !staged.contains(agent.name) {
-            loops.append(ConsumerLoop(consumer: agent.name, stages: [agent], endpoint: defaults.server, start: defaults.start, output: output))
-        }
-        self.loops = loops
+        for agent in plan.agents where !staged.contains(agent.name) { out[agent.name] = (agent.name, [agent.name]) }
+        return out
     }
 
     /// The configuration of one agent of the plan: its entry, the routes naming it, its options.
@@ -135,44 +145,153 @@ public actor Orchestrator {
         }
     }
 
-    /// Starts every consumer.
-    public func start() {
-        guard tasks.isEmpty else { return }
-        tasks = loops.map { loop in Task { await loop.run() } }
+    // MARK: - Running
+
+    /// Starts every consumer; consumers added later start at once.
+    public func start() async {
+        started = true
+        await reconcile()
     }
 
-    /// Starts every consumer and returns when all have stopped (after ``stop()``).
+    /// Starts every consumer and returns when ``stop()`` has stopped them all.
     public func run() async {
-        start()
-        for task in tasks { await task.value }
+        await start()
+        while started, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(200)) }
+        if started { await stop() }
     }
 
     /// Finishes the events being handled, stores cursors, stops timers and closes connections.
     public func stop() async {
-        for loop in loops { await loop.stop() }
-        for task in tasks { await task.value }
-        for agent in agents { await agent.shutdown() }
+        started = false
+        for running in loops.values {
+            await running.loop.stop()
+            await running.task?.value
+        }
+        // A later start makes new consumers; they resume from their stored cursors.
+        loops.removeAll()
+        for agent in agents.values { await agent.shutdown() }
     }
 
-    /// Each agent's status, with the cursor and lag of the consumer(s) it runs in.
+    /// Makes the running consumers match the plan: consumers whose stages changed are stopped and started
+    /// again (they resume from their stored cursors), new ones start, removed ones stop; every agent gets
+    /// its routes and peer editors.
+    private func reconcile() async {
+        let editors = Set(plan.agents.filter { AgentRole($0.role) == .editor }.map(\.name))
+        for (name, agent) in agents {
+            await agent.reconfigure(
+                routes: plan.routes.filter { $0.agent == name }.map(\.pattern),
+                peerEditors: AgentRole(plan.agents.first { $0.name == name }?.role ?? "") == .editor ? editors.subtracting([name]) : [])
+        }
+        let desired = Self.desiredLoops(plan)
+        for (consumer, running) in loops where desired[consumer]?.stages != running.stages {
+            await running.loop.stop()
+            await running.task?.value
+            loops[consumer] = nil
+        }
+        for (consumer, spec) in desired where loops[consumer] == nil {
+            let stages = spec.stages.compactMap { agents[$0] }
+            let loop = ConsumerLoop(
+                consumer: consumer, stages: stages, endpoint: defaults.server,
+                skipAuthors: consumer.hasPrefix("pipeline:") ? Set(spec.stages) : [], start: defaults.start, output: output)
+            loops[consumer] = Running(loop: loop, stages: spec.stages, task: nil)
+        }
+        guard started else { return }
+        for (consumer, running) in loops where running.task == nil {
+            let loop = running.loop
+            loops[consumer]?.task = Task { await loop.run() }
+        }
+    }
+
+    // MARK: - Changing the plan while it runs
+
+    /// Adds an agent (and starts it when the orchestrator runs). Throws `exists` when the name is taken,
+    /// `bad_option` for a wrong option value.
+    public func addAgent(_ entry: OrchestrationPlan.Agent) async throws {
+        guard agents[entry.name] == nil else {
+            throw AgentError("exists", "an agent named \(entry.name) exists; KILL it first")
+        }
+        var next = plan
+        next.agents.append(entry)
+        let configuration = try Self.configuration(for: entry, in: next, defaults: defaults)
+        agents[entry.name] = Agent(configuration: configuration, llm: languageModel?(configuration), output: output)
+        plan = next
+        await reconcile()
+    }
+
+    /// Stops an agent and forgets it (its pipelines and routes stay, and apply again to an agent of that
+    /// name). Throws `not_found`.
+    public func removeAgent(_ name: String) async throws {
+        guard let agent = agents[name] else { throw AgentError("not_found", "no agent named \(name)") }
+        plan.agents.removeAll { $0.name == name }
+        agents[name] = nil
+        await reconcile()
+        await agent.shutdown()
+    }
+
+    /// Adds or replaces a pipeline. Stages may name agents that do not exist yet.
+    public func setPipeline(_ pipeline: OrchestrationPlan.Pipeline) async {
+        if let index = plan.pipelines.firstIndex(where: { $0.name == pipeline.name }) {
+            plan.pipelines[index] = pipeline
+        } else {
+            plan.pipelines.append(pipeline)
+        }
+        await reconcile()
+    }
+
+    /// Removes a pipeline; its agents run on their own again. Throws `not_found`.
+    public func removePipeline(_ name: String) async throws {
+        guard plan.pipelines.contains(where: { $0.name == name }) else { throw AgentError("not_found", "no pipeline named \(name)") }
+        plan.pipelines.removeAll { $0.name == name }
+        await reconcile()
+    }
+
+    /// Adds a route (in force at once).
+    public func addRoute(_ route: OrchestrationPlan.Route) async {
+        plan.routes.append(route)
+        await reconcile()
+    }
+
+    /// Removes the routes with this pattern (and agent, when given); returns how many.
+    @discardableResult
+    public func removeRoutes(pattern: String, agent: String? = nil) async -> Int {
+        let before = plan.routes.count
+        plan.routes.removeAll { $0.pattern == pattern && (agent == nil || $0.agent == agent) }
+        await reconcile()
+        return before - plan.routes.count
+    }
+
+    /// New defaults for agents added from now on (the DSL's `SET`).
+    public func setDefaults(_ defaults: Defaults) { self.defaults = defaults }
+
+    // MARK: - Looking
+
+    /// The agent with this name.
+    public func agent(_ name: String) -> Agent? { agents[name] }
+
+    /// The consumers and the agents they pass events through, by consumer name.
+    public func consumers() -> [String: [String]] { loops.mapValues(\.stages) }
+
+    /// Each agent's status, with the cursor and lag of the consumer(s) it runs in, in plan order.
     public func status() async -> [AgentStatus] {
         var out = [AgentStatus]()
-        for agent in agents {
+        for entry in plan.agents {
+            guard let agent = agents[entry.name] else { continue }
             var status = await agent.currentStatus()
             var cursor: Int?
             var head = 0
             var states = [String]()
-            for loop in loops where loop.stages.contains(where: { $0 === agent }) {
-                let progress = await loop.progress()
+            for (consumer, running) in loops where running.stages.contains(entry.name) {
+                let progress = await running.loop.progress()
                 cursor = min(cursor ?? progress.cursor, progress.cursor)
                 head = max(head, progress.head)
-                states.append(progress.state)
+                states.append(running.task == nil ? "stopped" : progress.state)
                 if status.lastError == nil, let error = progress.lastError { status.lastError = error }
-                if loop.consumer.hasPrefix("pipeline:") { status.pipelines.append(String(loop.consumer.dropFirst("pipeline:".count))) }
+                if consumer.hasPrefix("pipeline:") { status.pipelines.append(String(consumer.dropFirst("pipeline:".count))) }
             }
+            status.pipelines.sort()
             status.cursor = cursor ?? 0
             status.head = head
-            status.state = states.first { $0 != "live" } ?? states.first ?? "stopped"
+            status.state = started ? (states.first { $0 != "live" } ?? states.first ?? "stopped") : "stopped"
             out.append(status)
         }
         return out

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MarksyncAgents
 import MarksyncCore
+import MarksyncDSL
 import MarksyncLLM
 import ServiceLifecycle
 import UnixSignals
@@ -86,13 +87,13 @@ enum AgentHost {
         }
     }
 
-    static func run(_ orchestrator: Orchestrator) async throws {
+    /// Runs the orchestrator and `others` (the control API) until a signal stops them all.
+    static func run(_ orchestrator: Orchestrator, with others: [any Service] = []) async throws {
         var logger = Logger(label: "marksync-agents")
         logger.logLevel = .warning
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: OrchestratorService(orchestrator: orchestrator))], gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+        let services: [ServiceGroupConfiguration.ServiceConfiguration] =
+            [.init(service: OrchestratorService(orchestrator: orchestrator))] + others.map { .init(service: $0) }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         for status in await orchestrator.status() {
             printError(
@@ -152,6 +153,10 @@ struct OrchestrateCommand: AsyncParsableCommand {
     @Option(help: "Run only the agents of this role.") var role: String?
     @Flag(help: "Print the plan and the equivalent DSL, then exit.") var dryRun = false
     @Option(help: "Write the plan as a DSL script (.msdsl) to this file, then exit.") var exportDsl: String?
+    @Option(help: "Address of the control API (default 127.0.0.1).") var apiHost: String?
+    @Option(help: "Port of the control API (default: $MARKSYNC_API_PORT or 8080; 0 picks a free one).") var apiPort: Int?
+    @Flag(help: "Do not serve the control API.") var noApi = false
+    @Option(help: "Tokens of the control API as token:scope,… (default: $MARKSYNC_TOKENS).") var tokens: String?
     @OptionGroup var runtime: AgentRuntimeOptions
 
     func run() async throws {
@@ -179,7 +184,19 @@ struct OrchestrateCommand: AsyncParsableCommand {
             throw CLIError.failure(error.message)
         }
         printError("orchestrating \(running.agents.count) agents on \(defaults.server.url)")
-        try await AgentHost.run(orchestrator)
+        var others = [any Service]()
+        if !noApi {
+            // The DSL and the control API drive this same orchestrator (AGENT, KILL, PIPE, ROUTE, STATUS, …).
+            let settings = Settings()
+            let executor = DSLExecutor(
+                orchestrator: orchestrator, settings: LocalShellBackend.settings(from: defaults), environment: { settings.value($0) },
+                sync: dslSyncAction())
+            others.append(
+                try APICommand.controlAPIService(
+                    executor: executor, host: apiHost ?? "127.0.0.1", port: apiPort ?? settings.int("MARKSYNC_API_PORT", default: 8080),
+                    tokens: try APICommand.tokenSet(tokens ?? settings.value("MARKSYNC_TOKENS"))))
+        }
+        try await AgentHost.run(orchestrator, with: others)
     }
 
     /// The seed's `to_msdsl`: a header, the connection settings, then the plan's DSL lines.

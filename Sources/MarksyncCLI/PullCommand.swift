@@ -29,26 +29,31 @@ struct PullCommand: AsyncParsableCommand {
     func run() async throws {
         if let at, at < 0 { throw CLIError.usage("--at must be 0 or more") }
         let path = defaultReadmePath(readme)
-        let client = try await connection.connect()
-        let snapshot: SyncSnapshot
-        do {
-            snapshot = try await client.snapshot(at: at)
-            await client.close()
-        } catch SyncClientError.nack(let nack) {
-            await client.close()
-            throw CLIError.failure("the server refused the snapshot: \(nack)")
-        } catch {
-            await client.close()
-            throw CLIError.failure("cannot read the document from \(connection.serverURI): \(error)")
-        }
+        let snapshot = try await Self.snapshot(from: connection, at: at)
         if stdout {
             Console.write(snapshot.markdown)
             return
         }
+        try Self.write(snapshot, to: path)
+        Console.out("\(snapshot.seq)")
+        printError("wrote \(path) at seq \(snapshot.seq)\(snapshot.document.map { " of \($0)" } ?? "") from \(connection.serverURI)")
+    }
+
+    /// The server's document, or its version at `at` (what `pull` writes), with errors that say what failed.
+    static func snapshot(from connection: ServerConnectionOptions, at: Int? = nil) async throws -> SyncSnapshot {
+        try await connection.withClient { client in
+            do { return try await client.snapshot(at: at) } catch SyncClientError.nack(let nack) {
+                throw CLIError.failure("the server refused the snapshot: \(nack)")
+            } catch {
+                throw CLIError.failure("cannot read the document from \(connection.serverURI): \(error)")
+            }
+        }
+    }
+
+    /// Replaces the file with the snapshot's Markdown atomically (temporary file, fsync, rename).
+    static func write(_ snapshot: SyncSnapshot, to path: String) throws {
         do { try AtomicFile.write(path, snapshot.markdown) } catch {
             throw CLIError.failure("cannot write \(path): \(error)")
         }
-        Console.out("\(snapshot.seq)")
-        printError("wrote \(path) at seq \(snapshot.seq)\(snapshot.document.map { " of \($0)" } ?? "") from \(connection.serverURI)")
     }
 }

@@ -49,10 +49,30 @@ struct ServerConnectionOptions: ParsableArguments {
             throw CLIError.failure("cannot reach the sync server at \(uri): \(error). Is `marksync-log serve` running? (--server / MARKSYNC_SERVER)")
         }
     }
+
+    /// Connects, runs `body` with the client and closes it (also when `body` throws).
+    func withClient<T>(_ body: (SyncClient) async throws -> T) async throws -> T {
+        let client = try await connect()
+        do {
+            let result = try await body(client)
+            await client.close()
+            return result
+        } catch {
+            await client.close()
+            throw error
+        }
+    }
 }
 
 /// The README path argument's default: `$PROJECT_README`, else README.md.
 func defaultReadmePath(_ given: String?) -> String { given ?? Settings().value("PROJECT_README") ?? "README.md" }
+
+/// Reads and parses a Markpact README, printing its parse warnings on standard error.
+func readReadme(_ path: String) throws -> MarkpactDocument {
+    let local = MarkpactDocument(parsing: try readTextFile(path, what: "README"))
+    for warning in local.warnings { printError("warning: \(path):\(warning.line): \(warning.message)") }
+    return local
+}
 
 /// Turning local blocks into writes (shared by `push` and `watch`).
 enum BlockWrites {
@@ -129,6 +149,48 @@ enum BlockWrites {
         return out
     }
 
+    /// The ids of the local blocks the server has with other content (by the sha256 of its manifest).
+    static func differing(_ local: MarkpactDocument, from manifest: SyncManifest) -> [String] {
+        local.blocks.filter { manifest.blocks[$0.id] != nil && manifest.blocks[$0.id] != $0.sha256 }.map(\.id)
+    }
+
+    /// What one push did: the server's manifest before it, each write with its ack or refusal, and how
+    /// many blocks exist only on the server.
+    struct PushOutcome {
+        var manifest: SyncManifest
+        var results: [(Planned, Result<SyncAck, any Error>)]
+        var serverOnly: Int
+        /// The writes the server refused.
+        var refused: Int { results.filter { if case .failure = $0.1 { true } else { false } }.count }
+    }
+
+    /// What `push` does: reads the server's content of every differing block, plans the writes that make
+    /// the server's blocks equal to `local`'s (deleting server-only blocks when `deleteMissing`) and sends
+    /// them. Throws when a block cannot be read from the server.
+    static func push(_ local: MarkpactDocument, with client: SyncClient, deleteMissing: Bool) async throws -> PushOutcome {
+        let manifest = await client.manifest
+
+        // The server's content of every block that differs (get_block gives its content and version seq).
+        let changed = differing(local, from: manifest)
+        let replies = await client.sendAll(changed.map { SyncRequest.getBlock($0) })
+        var server = [String: (content: String, seq: Int)]()
+        for (id, reply) in zip(changed, replies) {
+            guard case .success(let message) = reply, let content = message["content"]?.stringValue else {
+                throw CLIError.failure("cannot read block \(id) from the server: \(reply)")
+            }
+            server[id] = (content, message.seq ?? 0)
+        }
+        // Blocks in sync are left out of the plan: give them their own content.
+        for block in local.blocks where manifest.blocks[block.id] == block.sha256 { server[block.id] = (block.content, 0) }
+        // Server-only blocks (deleted with --delete).
+        for id in manifest.blocks.keys where server[id] == nil && local.block(withID: id) == nil { server[id] = ("", 0) }
+
+        let planned = plan(local: local, server: server, serverCount: manifest.blocks.count, baseSeq: manifest.seq ?? 0, deleteMissing: deleteMissing)
+        let results = planned.isEmpty ? [] : await send(planned, with: client)
+        let serverOnly = manifest.blocks.keys.filter { local.block(withID: $0) == nil }.count
+        return PushOutcome(manifest: manifest, results: results, serverOnly: serverOnly)
+    }
+
     /// A line for people about one write's outcome.
     static func describe(_ item: Planned, _ result: Result<SyncAck, any Error>) -> String {
         switch result {
@@ -168,56 +230,25 @@ struct PushCommand: AsyncParsableCommand {
 
     func run() async throws {
         let path = defaultReadmePath(readme)
-        let text = try readTextFile(path, what: "README")
-        let local = MarkpactDocument(parsing: text)
-        for warning in local.warnings { printError("warning: \(path):\(warning.line): \(warning.message)") }
-        let client = try await connection.connect()
-        do {
-            try await push(local, path: path, client: client)
-            await client.close()
-        } catch {
-            await client.close()
-            throw error
-        }
+        let local = try readReadme(path)
+        try await connection.withClient { client in try await push(local, path: path, client: client) }
     }
 
     private func push(_ local: MarkpactDocument, path: String, client: SyncClient) async throws {
-        let manifest = await client.manifest
-
-        // The server's content of every block that differs (get_block gives its content and version seq).
-        let differing = local.blocks.filter { manifest.blocks[$0.id] != nil && manifest.blocks[$0.id] != $0.sha256 }.map(\.id)
-        let replies = await client.sendAll(differing.map { SyncRequest.getBlock($0) })
-        var server = [String: (content: String, seq: Int)]()
-        for (id, reply) in zip(differing, replies) {
-            guard case .success(let message) = reply, let content = message["content"]?.stringValue else {
-                throw CLIError.failure("cannot read block \(id) from the server: \(reply)")
-            }
-            server[id] = (content, message.seq ?? 0)
-        }
-        // Blocks in sync are left out of the plan: give them their own content.
-        for block in local.blocks where manifest.blocks[block.id] == block.sha256 { server[block.id] = (block.content, 0) }
-        // Server-only blocks (deleted with --delete).
-        for id in manifest.blocks.keys where server[id] == nil && local.block(withID: id) == nil { server[id] = ("", 0) }
-
-        let planned = BlockWrites.plan(
-            local: local, server: server, serverCount: manifest.blocks.count, baseSeq: manifest.seq ?? 0, deleteMissing: delete)
-        if planned.isEmpty {
-            printError("\(path): every block is in sync with \(connection.serverURI) (seq \(manifest.seq ?? 0))")
+        let outcome = try await BlockWrites.push(local, with: client, deleteMissing: delete)
+        let seq = outcome.manifest.seq ?? 0
+        if outcome.results.isEmpty {
+            printError("\(path): every block is in sync with \(connection.serverURI) (seq \(seq))")
             return
         }
-        let results = await BlockWrites.send(planned, with: client)
-        var refused = 0
-        for (item, result) in results {
-            Console.out(BlockWrites.describe(item, result))
-            if case .failure = result { refused += 1 }
+        for (item, result) in outcome.results { Console.out(BlockWrites.describe(item, result)) }
+        if outcome.serverOnly > 0, !delete {
+            printError("\(outcome.serverOnly) block\(outcome.serverOnly == 1 ? "" : "s") exist only on the server (left alone; --delete removes them)")
         }
-        let serverOnly = manifest.blocks.keys.filter { local.block(withID: $0) == nil }.count
-        if serverOnly > 0, !delete {
-            printError("\(serverOnly) block\(serverOnly == 1 ? "" : "s") exist only on the server (left alone; --delete removes them)")
+        let count = outcome.results.count
+        if outcome.refused > 0 {
+            throw CLIError.failure("\(outcome.refused) of \(count) write\(count == 1 ? " was" : "s were") refused")
         }
-        if refused > 0 {
-            throw CLIError.failure("\(refused) of \(results.count) write\(results.count == 1 ? " was" : "s were") refused")
-        }
-        printError("pushed \(results.count) block\(results.count == 1 ? "" : "s") to \(connection.serverURI)")
+        printError("pushed \(count) block\(count == 1 ? "" : "s") to \(connection.serverURI)")
     }
 }

@@ -107,6 +107,15 @@ struct HTTPAPI: Sendable {
     }
 
     func register(on router: Router<BasicRequestContext>) {
+        // The API's description, open like the control API's (it holds no data).
+        router.get("/openapi.json") { _, _ in
+            server.metrics.httpRequest()
+            return Self.json(OpenAPIDocument.document)
+        }
+        router.get("/docs") { _, _ in
+            server.metrics.httpRequest()
+            return Self.text(OpenAPIDocument.htmlPage, type: "text/html; charset=utf-8")
+        }
         router.get("/health") { request, _ in
             await guarded(request, .read) {
                 let figures = await server.documentFigures()

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import MarksyncAgents
 import MarksyncClient
@@ -5,6 +6,8 @@ import MarksyncCore
 import MarksyncLLM
 import MarksyncStore
 import MarksyncTestSupport
+import NIOCore
+import NIOHTTP1
 import Testing
 
 @Suite(.serialized) struct ExampleOrchestrationTests {
@@ -77,7 +80,7 @@ import Testing
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [
             "orchestrate", "-c", folder.appendingPathComponent("agents.yml").path, "--server", server.url, "--ollama-url", llm.baseURL,
-            "--audit-file", audit, "--work-dir", server.folder.appendingPathComponent("deploy").path,
+            "--audit-file", audit, "--work-dir", server.folder.appendingPathComponent("deploy").path, "--api-port", "0",
         ]
         process.currentDirectoryURL = server.folder
         process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
@@ -87,6 +90,17 @@ import Testing
         process.standardError = err
         try process.run()
         defer { if process.isRunning { process.terminate() } }
+        // The plan, then the control API's port on standard output.
+        var printed = ""
+        var apiPort = 0
+        let deadline = Date().addingTimeInterval(30)
+        while apiPort == 0, Date() < deadline {
+            let data = out.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            printed += String(decoding: data, as: UTF8.self)
+            if let line = printed.split(separator: "\n").first(where: { $0.hasPrefix("listening ") }) { apiPort = Int(line.dropFirst(10)) ?? 0 }
+        }
+        #expect(apiPort > 0, "orchestrate serves the control API: \(printed)")
         // The agents go live: the consumers appear on the server.
         #expect(
             try await waitUntil(timeout: .seconds(20)) {
@@ -97,9 +111,16 @@ import Testing
         #expect(try await waitUntil(timeout: .seconds(20)) { try await !events(server, author: "api-editor").isEmpty })
         #expect(try await waitUntil { try await server.log.cursor(document: "tasks", consumer: "api-monitor") ?? 0 > ack.seq })
         await person.close()
+        // The control API drives the same agents.
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(apiPort)/api/v1/execute")
+        request.method = .POST
+        request.body = .bytes(ByteBuffer(string: #"{"command": "STATUS api-editor"}"#))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let reply = String(buffer: try await response.body.collect(upTo: 1 << 20))
+        #expect(reply.contains("\"ok\":true") && reply.contains("\"writes\":1"), "\(reply)")
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stdout = printed + String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationStatus == 0, "\(stderr)")
         #expect(stdout.contains("Agents (4):"))

@@ -76,7 +76,8 @@ import Testing
         var defaults = testDefaults(server, llm, folder: server.folder)
         defaults.deploy.enabled = true
         defaults.deploy.command = "echo deployed-$MARKSYNC_DEPLOY_SEQ; cat app/main.py; exit 3"
-        defaults.deploy.debounce = .milliseconds(500)
+        // Long enough that the three writes below fall in one quiet window even on a loaded machine.
+        defaults.deploy.debounce = .seconds(2)
         let plan = OrchestrationPlan(agents: [.init(name: "deployer-1", role: "deployer")])
         let orchestrator = try Orchestrator(plan: plan, defaults: defaults, output: .silent)
         await orchestrator.start()
@@ -88,7 +89,7 @@ import Testing
         for n in 1...3 { lastSeq = try await person.write(.full(blockID: runBlock, content: "echo run \(n)\n")).seq }
         let last = lastSeq
         #expect(try await waitUntil { try await !events(server, kinds: [.deployResult]).isEmpty })
-        try await Task.sleep(for: .seconds(1))
+        try await Task.sleep(for: .seconds(2.5))
         let deploys = try await events(server, kinds: [.deployResult])
         #expect(deploys.count == 1, "three quick changes, one deploy")
         let deploy = try #require(deploys.first)

@@ -7,6 +7,7 @@ import MarksyncCore
 import MarksyncServer
 import MarksyncStore
 import Synchronization
+import MarksyncTestSupport
 import Testing
 
 // MARK: - A real server on a free loopback port
@@ -41,45 +42,14 @@ let clientTestReadme = """
 
 let mainBlock = "markpact:file=app/main.py"
 
-/// A SyncServer running in-process on 127.0.0.1 with port 0, over a log in a temporary folder.
-struct LiveServer {
-    let server: SyncServer
-    let log: EventLog
-    let task: Task<Void, any Error>
-    let port: Int
-    let folder: URL
-    var url: String { "ws://127.0.0.1:\(port)" }
-    var logPath: String { folder.appendingPathComponent("log.db").path }
+/// A SyncServer running in-process on 127.0.0.1 with port 0, over a log in a temporary folder, serving
+/// the demo document.
+typealias LiveServer = LiveSyncServer
 
+extension LiveSyncServer {
     /// Starts a server over the log at `folder` (a new temporary folder when nil), with the demo document.
-    static func start(folder given: URL? = nil, tokens: String? = nil) async throws -> LiveServer {
-        let folder = given ?? FileManager.default.temporaryDirectory.appendingPathComponent("marksync-client-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let log = try await EventLog.open(path: folder.appendingPathComponent("log.db").path)
-        if !(try await log.hasDocument("demo")) {
-            _ = try await log.ingest(document: "demo", markdown: clientTestReadme, author: "test")
-        }
-        var configuration = ServerConfiguration()
-        configuration.host = "127.0.0.1"
-        configuration.port = 0
-        if let tokens { configuration.tokens = try TokenSet(parsing: tokens) }
-        var logger = Logger(label: "test-server")
-        logger.logLevel = .warning
-        let server = SyncServer(log: log, configuration: configuration, logger: logger)
-        try await server.addDocument("demo")
-        let (ports, portFeed) = AsyncStream<Int>.makeStream()
-        let task = Task { try await server.run(onReady: { port in portFeed.yield(port) }) }
-        var port = 0
-        for await value in ports {
-            port = value
-            break
-        }
-        return LiveServer(server: server, log: log, task: task, port: port, folder: folder)
-    }
-
-    func stop() async {
-        task.cancel()
-        _ = try? await task.value
+    static func start(folder: URL? = nil, tokens: String? = nil) async throws -> LiveSyncServer {
+        try await start(markdown: clientTestReadme, document: "demo", folder: folder, tokens: tokens)
     }
 }
 
@@ -94,7 +64,7 @@ func clientOptions(_ name: String, token: String? = nil) -> SyncClient.Options {
 /// Reads a subscription until an event with `seq` ≥ `until` arrived (or the timeout).
 func collect(
     _ stream: AsyncThrowingStream<SyncUpdate, any Error>, until: @escaping @Sendable () -> Int?, untilCaughtUp: Bool = false,
-    timeout: Duration = .seconds(30), onEvent: @escaping @Sendable (SyncEvent) async -> Void = { _ in }
+    timeout: Duration = .seconds(90), onEvent: @escaping @Sendable (SyncEvent) async -> Void = { _ in }
 ) async throws -> (events: [SyncEvent], caughtUp: [Int]) {
     try await withThrowingTaskGroup(of: ([SyncEvent], [Int])?.self) { group in
         group.addTask {

@@ -1,6 +1,7 @@
 import Foundation
 import MarksyncClient
 import MarksyncCore
+import MarksyncLLM
 
 extension Agent {
     /// The deployer: a change of a `run` or `deps` block (or of the blocks it watches or is routed) starts
@@ -54,7 +55,8 @@ extension Agent {
     }
 
     /// Materialises the document at `seq` and runs the command; records a deploy event either way.
-    func deploy(at seq: Int) async {
+    @discardableResult
+    func deploy(at seq: Int) async -> [String: JSONValue] {
         let settings = configuration.deploy
         let started = Date()
         var exitCode: Int?
@@ -62,6 +64,7 @@ extension Agent {
         say("deploying seq \(seq): \(settings.command) in \(settings.workFolder)")
         do {
             let snapshot = try await connection.use { try await $0.snapshot(at: seq) }
+            lastDeployedSHA = SHA256.hexDigest(of: snapshot.markdown)
             let folder = try WorkFolder(path: settings.workFolder)
             try folder.materialise(MarkpactDocument(parsing: snapshot.markdown), markdown: snapshot.markdown)
             let result = try await CommandRunner.run(
@@ -89,5 +92,10 @@ extension Agent {
         } catch {
             fail("could not record the deploy of seq \(seq): \(error)")
         }
+        lastDeployed = seq
+        return [
+            "document_seq": .int(seq), "exit_code": exitCode.map { .int($0) } ?? .null, "duration_ms": .int(Int(duration)),
+            "output_tail": .string(tail),
+        ]
     }
 }

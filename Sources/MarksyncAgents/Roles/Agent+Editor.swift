@@ -29,6 +29,12 @@ extension Agent {
             status.skipped += 1
             return .pass(version)
         }
+        return await improve(version, write: true).outcome
+    }
+
+    /// Asks the LLM to improve a version and, with `write`, writes a different answer back.
+    /// - Returns: the stage outcome and what happened, for a `SEND` (`suggestion`, `seq` of the write).
+    func improve(_ version: BlockVersion, write: Bool) async -> (outcome: StageOutcome, summary: [String: JSONValue]) {
         // The cool-down starts with the call, whatever comes of it: an editor asks its LLM about a block at
         // most once per cool-down, which bounds what two editors can do to each other.
         lastEdit[version.blockID] = .now
@@ -39,12 +45,15 @@ extension Agent {
         } catch {
             status.llmFailures += 1
             fail("LLM failed for \(version.blockID) at seq \(version.seq): \(error)")
-            return .pass(version)
+            return (.pass(version), ["error": .string("\(error)")])
         }
         status.handled += 1
         var improved = CodeAnswer.code(from: answer)
-        guard !improved.isEmpty, improved != version.content.trimmingBlankLines() else { return .pass(version) }
+        guard !improved.isEmpty, improved != version.content.trimmingBlankLines() else {
+            return (.pass(version), ["changed": .bool(false)])
+        }
         if version.content.hasSuffix("\n") { improved += "\n" }
+        guard write else { return (.pass(version), ["changed": .bool(true), "suggestion": .string(improved)]) }
         let request = SyncRequest.update(
             blockID: version.blockID, from: version.content, to: improved, baseSeq: version.seq, id: "\(name):edit:\(version.seq)")
         do {
@@ -59,14 +68,15 @@ extension Agent {
                 remember(produced: block.sha ?? SHA256.hexDigest(of: content))
             }
             say("edited \(version.blockID): seq \(version.seq) → \(ack.seq)\(ack.rebased ? " (rebased)" : "")")
-            return .pass(BlockVersion(blockID: version.blockID, seq: ack.seq, author: name, content: content, change: request.type))
+            let next = BlockVersion(blockID: version.blockID, seq: ack.seq, author: name, content: content, change: request.type)
+            return (.pass(next), ["changed": .bool(true), "seq": .int(ack.seq), "rebased": .bool(ack.rebased)])
         } catch SyncClientError.nack(let nack) where nack.reason == "conflict" {
             status.conflicts += 1
             say("\(version.blockID) changed meanwhile (seq \(nack.seq ?? 0)); edit of seq \(version.seq) dropped")
-            return .stop
+            return (.stop, ["error": .string("conflict: the block changed meanwhile")])
         } catch {
             fail("could not write the edit of \(version.blockID): \(error)")
-            return .pass(version)
+            return (.pass(version), ["error": .string("\(error)")])
         }
     }
 

@@ -17,6 +17,12 @@ extension Agent {
             status.skipped += 1
             return .pass(version)
         }
+        _ = await writeReview(version)
+        return .pass(version)
+    }
+
+    /// Reviews one version and stores the note; returns what happened (for a `SEND`).
+    func writeReview(_ version: BlockVersion) async -> [String: JSONValue] {
         status.llmCalls += 1
         let answer: String
         do {
@@ -26,7 +32,7 @@ extension Agent {
         } catch {
             status.llmFailures += 1
             fail("LLM failed reviewing \(version.blockID) at seq \(version.seq): \(error)")
-            return .pass(version)
+            return ["error": .string("\(error)")]
         }
         status.handled += 1
         let text = String(answer.trimmingBlankLines().prefix(4000))
@@ -38,9 +44,10 @@ extension Agent {
             status.reviews += 1
             status.writes += 1
             say("reviewed \(version.blockID) at seq \(version.seq): \(verdict) (note seq \(ack.seq))")
+            return ["verdict": .string(verdict), "seq": .int(ack.seq), "text": .string(text)]
         } catch {
             fail("could not store the review of \(version.blockID) at seq \(version.seq): \(error)")
+            return ["error": .string("\(error)")]
         }
-        return .pass(version)
     }
 }
