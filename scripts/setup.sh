@@ -3,9 +3,13 @@
 # Idempotent: packages already present are not fetched again.
 set -euo pipefail
 
-APT_PACKAGES=(libsqlite3-dev liblz4-dev zlib1g-dev pkg-config)
+APT_PACKAGES=(libsqlite3-dev liblz4-dev zlib1g-dev pkg-config
+    # The web UI's tests drive a real headless browser.
+    chromium chromium-driver
+    # Yjs as a reader of the CRDT projection's exports (Debian's packages of yjs, y-protocols, lib0).
+    nodejs node-yjs node-y-protocols node-lib0)
 # Reference implementations used by the tests and the vector generators.
-PIP_PACKAGES=("diff-match-patch==20241021" "openapi-spec-validator==0.7.1")
+PIP_PACKAGES=("diff-match-patch==20241021" "openapi-spec-validator==0.7.1" "selenium==4.27.1")
 # The Python marksync client, agents and CLI (tests/interop: tools/interop/*.py). Installed without its
 # declared dependencies (they pull ~700 MB through markpact: litellm, pandas, numpy…), then with the few
 # it really needs for push, agents and its server (see ../shared/README.md).

@@ -15,7 +15,7 @@ public struct MarksyncLogCommand: AsyncParsableCommand {
         subcommands: [
             BlocksCommand.self, ServeCommand.self, IngestCommand.self, LogCommand.self, ReplayCommand.self, DiffCommand.self, BlameCommand.self,
             VerifyCommand.self, RebuildCommand.self, StatsCommand.self, ExportCommand.self, ImportCommand.self, DebugCommand.self,
-            PushCommand.self, PullCommand.self, WatchCommand.self, AgentCommand.self, OrchestrateCommand.self, APICommand.self, ShellCommand.self,
+            PushCommand.self, PullCommand.self, WatchCommand.self, AgentCommand.self, OrchestrateCommand.self, APICommand.self, ShellCommand.self, SandboxCommand.self,
         ]
     )
 

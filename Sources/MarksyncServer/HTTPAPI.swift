@@ -154,7 +154,9 @@ struct HTTPAPI: Sendable {
         router.get("/api/v1/docs/:doc/blocks") { request, context in
             await guarded(request, .read) {
                 let state = try await state(try await document(context), at: try seqParameter(request, "at"))
-                return Self.json(.array(state.blocks.map { Self.blockJSON($0, content: false) }))
+                // `?content=true` includes each block's content (one request for a whole document).
+                let content = request.uri.queryParameters.get("content").map { $0 == "true" || $0 == "1" } ?? false
+                return Self.json(.array(state.blocks.map { Self.blockJSON($0, content: content) }))
             }
         }
         router.get("/api/v1/docs/:doc/blocks/:id") { request, context in

@@ -368,6 +368,26 @@ public enum OpenAPIDocument {
                     parameters: [atParameter],
                     responses: [
                         "200": textResponse("The README.", type: "text/markdown"), "400": responseRef("BadRequest"), "404": responseRef("NotFound"),
+                    ]),
+                "put": operation(
+                    "putMarkdown", tag: "documents", scope: .write, summary: "Replace the whole README",
+                    description: "The body is the whole README; what differs from the head becomes events (patches, new and deleted blocks, prose edits), as an edit of the file on disk would. `X-Marksync-Author` names the author (default `web`).",
+                    parameters: [parameter("X-Marksync-Author", in: "header", "The author recorded in the log.")],
+                    body: ["description": "The README.", "required": true, "content": ["text/markdown": ["schema": ["type": "string"]]]],
+                    responses: [
+                        "200": jsonResponse("The head after the change and how many events it took.", object(["seq": ["type": "integer"], "events": ["type": "integer"]], required: ["seq", "events"])),
+                        "400": responseRef("BadRequest"), "404": responseRef("NotFound"),
+                    ]),
+            ], parameters: [docParameter])
+        paths["/api/v1/docs/{doc}/plan"] = pathItem(
+            .sync,
+            [
+                "get": operation(
+                    "getPlan", tag: "documents", scope: .read, summary: "The agents.yml beside the README",
+                    description: "The `agents.yml` in the README's folder and the DSL script `agents.msdsl` beside it, and the README's path (each null when missing: a document kept in the log only has no folder).",
+                    responses: [
+                        "200": jsonResponse("The files.", object(["agents_yml": ["type": ["string", "null"]], "dsl": ["type": ["string", "null"]], "readme": ["type": ["string", "null"]]], required: ["agents_yml", "dsl", "readme"])),
+                        "404": responseRef("NotFound"),
                     ])
             ], parameters: [docParameter])
         paths["/api/v1/docs/{doc}/blocks"] = pathItem(

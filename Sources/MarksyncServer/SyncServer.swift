@@ -63,6 +63,9 @@ public final class SyncServer: Sendable {
 
     func hub(for document: String) async -> DocumentHub? { hubs.withLock { $0[document] } }
 
+    /// The README file a document is kept in, when it has one.
+    public func readmePath(of document: String) -> String? { projections.withLock { $0[document] }?.path }
+
     /// True when the text is the document as it was at one of its last `window` seqs: README.md as the
     /// server last wrote it before it stopped (a kill can come between an ack and the projection's write).
     /// Such a file is rewritten from the log, not taken for an edit: that would revert acked writes.
@@ -89,6 +92,7 @@ public final class SyncServer: Sendable {
     public func application(onReady: (@Sendable (Int) -> Void)? = nil) -> some ApplicationProtocol {
         let router = Router()
         HTTPAPI(server: self).register(on: router)
+        WebUI.register(on: router, server: self)
         var wsConfiguration = WebSocketServerConfiguration(maxFrameSize: max(configuration.maxMessageBytes * 4, 1 << 16))
         wsConfiguration.autoPing = .enabled(timePeriod: .seconds(20))
         let server = self

@@ -91,15 +91,8 @@ import Testing
         try process.run()
         defer { if process.isRunning { process.terminate() } }
         // The plan, then the control API's port on standard output.
-        var printed = ""
-        var apiPort = 0
-        let deadline = Date().addingTimeInterval(30)
-        while apiPort == 0, Date() < deadline {
-            let data = out.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            printed += String(decoding: data, as: UTF8.self)
-            if let line = printed.split(separator: "\n").first(where: { $0.hasPrefix("listening ") }) { apiPort = Int(line.dropFirst(10)) ?? 0 }
-        }
+        let reader = out.fileHandleForReading
+        let (apiPort, printed) = try await readListeningPort(reader)
         #expect(apiPort > 0, "orchestrate serves the control API: \(printed)")
         // The agents go live: the consumers appear on the server.
         #expect(
@@ -119,9 +112,14 @@ import Testing
         let reply = String(buffer: try await response.body.collect(upTo: 1 << 20))
         #expect(reply.contains("\"ok\":true") && reply.contains("\"writes\":1"), "\(reply)")
         kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
-        let stdout = printed + String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let errorReader = err.fileHandleForReading
+        let (rest, stderr) = try await offPool { () -> (String, String) in
+            let rest = String(decoding: reader.readDataToEndOfFile(), as: UTF8.self)
+            let stderr = String(decoding: errorReader.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (rest, stderr)
+        }
+        let stdout = printed + rest
         #expect(process.terminationStatus == 0, "\(stderr)")
         #expect(stdout.contains("Agents (4):"))
         #expect(stderr.contains("api-editor (editor)"), "a summary per agent at exit: \(stderr)")

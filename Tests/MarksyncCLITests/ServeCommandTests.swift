@@ -5,6 +5,7 @@ import MarksyncStore
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import MarksyncTestSupport
 import Testing
 
 struct ServeCommandTests {
@@ -29,14 +30,7 @@ struct ServeCommandTests {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        var port = 0
-        var buffer = ""
-        while port == 0 {
-            let data = out.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            buffer += String(decoding: data, as: UTF8.self)
-            if let line = buffer.split(separator: "\n").first(where: { $0.hasPrefix("listening ") }) { port = Int(line.dropFirst(10)) ?? 0 }
-        }
+        let (port, buffer) = try await readListeningPort(out.fileHandleForReading)
         for token in ["sekrit-w1", "sekrit-r1", "wrong-sekrit"] {
             var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/docs/\(folder.lastPathComponent)/blocks/markpact%3Arun?token=\(token)")!)
             request.httpMethod = "PUT"
@@ -45,7 +39,7 @@ struct ServeCommandTests {
             _ = try? await URLSession.shared.data(for: request)
         }
         kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
+        try await waitForExit(process)
         let printed = buffer + String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             + String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(port > 0)
@@ -65,15 +59,7 @@ struct ServeCommandTests {
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
         try process.run()
-        var port = 0
-        var buffer = ""
-        let deadline = Date().addingTimeInterval(20)
-        while port == 0, Date() < deadline {
-            let data = pipe.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            buffer += String(decoding: data, as: UTF8.self)
-            if let line = buffer.split(separator: "\n").first(where: { $0.hasPrefix("listening ") }) { port = Int(line.dropFirst(10)) ?? 0 }
-        }
+        let (port, _) = try await readListeningPort(pipe.fileHandleForReading)
         #expect(port > 0, "the server did not report its port")
         // A change through the HTTP API, then SIGTERM.
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/docs/\(folder.lastPathComponent)/blocks/markpact%3Arun")!)
@@ -82,7 +68,7 @@ struct ServeCommandTests {
         let (_, response) = try await URLSession.shared.data(for: request)
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
         kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
+        try await waitForExit(process)
         #expect(process.terminationReason == .exit)
         #expect(process.terminationStatus == 0)
         let text = try String(contentsOfFile: readme, encoding: .utf8)

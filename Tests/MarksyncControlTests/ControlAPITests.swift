@@ -233,6 +233,10 @@ import Testing
                 case "post":
                     let body: JSONValue = call.path.hasSuffix("/script") ? ["script": "LIST agents\nHELP"] : ["command": "HELP"]
                     reply = try await http(.POST, url, body: body.text, headers: [("Content-Type", "application/json")])
+                case "put" where call.path.hasSuffix("/markdown"):
+                    // The whole README, with one block changed (a minimal body would delete every block).
+                    let current = try await http(.GET, url).text
+                    reply = try await http(.PUT, url, body: current + "\nMore prose.\n", headers: [("X-Marksync-Author", "openapi-test")])
                 case "put": reply = try await http(.PUT, url, body: "def main():\n    return 6\n", headers: [("X-Marksync-Author", "openapi-test")])
                 case "delete": reply = try await http(.DELETE, url)
                 default: reply = try await http(.GET, url, stream: call.path.hasSuffix("/stream"))

@@ -20,5 +20,6 @@ public func marksyncBinary() throws -> String {
 /// The executable is not built.
 public struct BinaryMissing: Error, CustomStringConvertible {
     public var message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }
