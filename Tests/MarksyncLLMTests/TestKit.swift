@@ -23,7 +23,7 @@ func withFakeServer<T>(
 /// A client with short delays, so failure tests run in milliseconds.
 func makeClient(
     _ baseURL: String, provider: LLMConfiguration.Provider = .ollama, model: String = "qwen2.5-coder:7b", apiKey: String? = nil,
-    stream: Bool = true, retries: Int = 2, timeout: Duration = .seconds(5), idleTimeout: Duration = .seconds(5),
+    stream: Bool = true, retries: Int = 2, timeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(30),
     temperature: Double? = nil, maxTokens: Int? = nil
 ) -> LLMClient {
     LLMClient(
