@@ -148,13 +148,14 @@ import Testing
     }
 
     @Test func steadyStreamOutlivesTheIdleTimeout() async throws {
-        // About 8 writes 400 ms apart: longer in total than the idle timeout, never idle that long.
-        try await withFakeServer(responder: { _ in .slowStream("one two three four five six", pause: .milliseconds(400)) }) { server in
-            let llm = makeClient(server.baseURL, retries: 0, timeout: .seconds(60), idleTimeout: .seconds(2))
+        // Six writes 800 ms apart: longer in total than the idle timeout, never idle that long (a margin of
+        // five, for a loaded CI machine).
+        try await withFakeServer(responder: { _ in .slowStream("one two three four five six", pause: .milliseconds(800)) }) { server in
+            let llm = makeClient(server.baseURL, retries: 0, timeout: .seconds(60), idleTimeout: .seconds(4))
             var text = ""
             let took = try await elapsed { text = try await llm.chat([.user("x")], onToken: nil) }
             #expect(text == "one two three four five six")
-            #expect(took > .seconds(2))
+            #expect(took > .seconds(4))
         }
     }
 
