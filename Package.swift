@@ -46,7 +46,9 @@ let package = Package(
         // The log schema: numbered SQL files in migrations/, embedded in the binary.
         .target(
             name: "MarksyncMigrations", path: "migrations", exclude: ["postgres"],
-            resources: [.embedInCode("0001_initial.sql"), .embedInCode("0002_document_paths.sql")]),
+            resources: [
+                .embedInCode("0001_initial.sql"), .embedInCode("0002_document_paths.sql"), .embedInCode("0003_yjs_checkpoints.sql"),
+            ]),
 
         // The event log: SQLite in WAL mode through GRDB, group commit, checkpoints, history queries.
         .target(

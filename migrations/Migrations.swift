@@ -4,5 +4,6 @@ public enum SQLiteMigrations {
     public static let all: [(id: String, sql: String)] = [
         ("0001_initial", String(decoding: PackageResources._001_initial_sql, as: UTF8.self)),
         ("0002_document_paths", String(decoding: PackageResources._002_document_paths_sql, as: UTF8.self)),
+        ("0003_yjs_checkpoints", String(decoding: PackageResources._003_yjs_checkpoints_sql, as: UTF8.self)),
     ]
 }

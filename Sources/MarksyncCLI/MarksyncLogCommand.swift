@@ -14,7 +14,7 @@ public struct MarksyncLogCommand: AsyncParsableCommand {
         version: "marksync-log \(MarksyncVersion.tool) (log format \(MarksyncVersion.logFormat))",
         subcommands: [
             BlocksCommand.self, ServeCommand.self, IngestCommand.self, LogCommand.self, ReplayCommand.self, DiffCommand.self, BlameCommand.self,
-            VerifyCommand.self, RebuildCommand.self, StatsCommand.self, ExportCommand.self, ImportCommand.self, DebugCommand.self,
+            VerifyCommand.self, RebuildCommand.self, StatsCommand.self, ExportCommand.self, ExportYjsCommand.self, ImportCommand.self, DebugCommand.self,
             PushCommand.self, PullCommand.self, WatchCommand.self, AgentCommand.self, OrchestrateCommand.self, APICommand.self, ShellCommand.self, SandboxCommand.self,
         ]
     )

@@ -276,6 +276,7 @@ struct HTTPAPI: Sendable {
         router.get("/api/v1/docs/:doc/consumers/:name/view") { request, context in
             await guarded(request, .read) { try await consumerView(request, context) }
         }
+        registerYjs(on: router)
     }
 
     /// A durable consumer's view: the blocks (matching `?watch=` globs, or all) as of its cursor.

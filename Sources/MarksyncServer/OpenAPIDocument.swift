@@ -164,6 +164,7 @@ public enum OpenAPIDocument {
                 ["name": "blocks", "description": "The blocks of a document: read, replace, delete."],
                 ["name": "history", "description": "Events, live event stream, diff and blame."],
                 ["name": "consumers", "description": "Durable consumers (agents) and their views."],
+                ["name": "yjs", "description": "The document as a Yjs (CRDT) document: updates at any seq, client ids (docs/crdt.md)."],
                 ["name": "control", "description": "The agents' runtime: DSL commands, agents, pipelines, routes."],
                 ["name": "meta", "description": "This document and its HTML rendering."],
             ],
@@ -475,6 +476,39 @@ public enum OpenAPIDocument {
                     ],
                     responses: ["200": jsonResponse("The view.", ref("ConsumerView")), "404": responseRef("NotFound")])
             ], parameters: [docParameter, parameter("name", in: "path", "The consumer's name (an agent's name).")])
+        paths["/api/v1/docs/{doc}/yjs"] = pathItem(
+            .sync,
+            [
+                "get": operation(
+                    "getYjsUpdate", tag: "yjs", scope: .read, summary: "The document as a Yjs update",
+                    description: "A Yjs update (format v1) of the document at the head or after event `at`: roots `meta`, `blocks` (block id → Y.Text), `order`, `prose`, `headers` (docs/crdt.md). With `sv`, only what a Yjs document at that state vector lacks, plus the whole delete set. `X-Marksync-Seq` names the seq. The live, read-only y-websocket endpoint is `ws://…/yjs/{doc}`.",
+                    parameters: [
+                        atParameter,
+                        parameter("sv", in: "query", "An encoded Yjs state vector, base64 (or base64url): answer with the diff from it (`400 bad_state_vector` when unreadable)."),
+                    ],
+                    responses: [
+                        "200": ["description": "The update.", "content": ["application/octet-stream": ["schema": ["type": "string", "format": "binary"]]]],
+                        "400": responseRef("BadRequest"), "404": responseRef("NotFound"),
+                    ])
+            ], parameters: [docParameter])
+        paths["/api/v1/docs/{doc}/yjs/authors"] = pathItem(
+            .sync,
+            [
+                "get": operation(
+                    "getYjsAuthors", tag: "yjs", scope: .read, summary: "Yjs client ids and their authors",
+                    description: "Each Yjs client id of the projection (at the head or after event `at`) and the author of the log it stands for: every item of the export was made by that author.",
+                    parameters: [atParameter],
+                    responses: [
+                        "200": jsonResponse(
+                            "client id (decimal) → author.",
+                            object(
+                                [
+                                    "document": ["type": "string"], "seq": ["type": "integer"], "format": ["type": "string"],
+                                    "clients": ["type": "object", "additionalProperties": ["type": "string"]],
+                                ], required: ["document", "seq", "format", "clients"])),
+                        "400": responseRef("BadRequest"), "404": responseRef("NotFound"),
+                    ])
+            ], parameters: [docParameter])
         return paths
     }
 

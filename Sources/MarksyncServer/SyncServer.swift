@@ -102,6 +102,19 @@ public final class SyncServer: Sendable {
                 let path = request.path ?? "/"
                 let components = URLComponents(string: path)
                 let route = components?.path ?? "/"
+                if route.hasPrefix("/yjs/") {
+                    // The read-only y-websocket endpoint of the Yjs projection (YjsConnection).
+                    let query = components?.queryItems ?? []
+                    let token = HTTPAPI.bearer(request.headerFields[.authorization]) ?? query.first { $0.name == "token" }?.value
+                    let allowed = server.configuration.tokens.isEmpty || server.configuration.tokens.scope(of: token) != nil
+                    guard let document = String(route.dropFirst("/yjs/".count)).removingPercentEncoding,
+                        server.documents.contains(document)
+                    else { return .dontUpgrade }
+                    return .upgrade([:]) { inbound, outbound, _ in
+                        await YjsConnection.run(
+                            server: server, document: document, allowed: allowed, inbound: inbound, outbound: outbound, logger: logger)
+                    }
+                }
                 guard route == "/" || route == "/sync" || route.hasPrefix("/sync/") else { return .dontUpgrade }
                 let query = components?.queryItems ?? []
                 var document = query.first { $0.name == "doc" }?.value

@@ -287,11 +287,17 @@ public struct DocumentState: Sendable, Equatable {
     /// Removes block `i` and joins the prose around it: the closing fence's line terminator goes with the
     /// block, and when both sides leave a blank line, one blank line is kept.
     mutating func deleteBlock(at i: Int) {
-        var after = prose[i + 1]
-        if after.hasPrefix("\n") { after.removeFirst() }
-        if prose[i].hasSuffix("\n\n"), after.hasPrefix("\n") { after.removeFirst() }
-        prose[i] += after
+        prose[i] = Self.joinedProse(prose[i], prose[i + 1])
         prose.remove(at: i + 1)
         blocks.remove(at: i)
+    }
+
+    /// The prose left where a block was removed, from the segments before and after it (the Yjs
+    /// projection joins them the same way).
+    static func joinedProse(_ before: String, _ after: String) -> String {
+        var after = after
+        if after.hasPrefix("\n") { after.removeFirst() }
+        if before.hasSuffix("\n\n"), after.hasPrefix("\n") { after.removeFirst() }
+        return before + after
     }
 }
