@@ -104,6 +104,35 @@ func scalarEdits(_ trace: EditingTrace) -> [ScalarEdit] {
     trace.edits.map { ScalarEdit(position: $0.position, deleteCount: $0.deleteCount, insert: $0.insert.unicodeScalars.map(\.value)) }
 }
 
+/// The trace's edits as diff-match-patch patch texts, made beforehand: an ingest then measures the write
+/// path, not the client.
+func tracePatchTexts(_ edits: [ScalarEdit]) -> [String] {
+    let dmp = DiffMatchPatch()
+    var shadow = DiffMatchPatch.padded([], margin: dmp.patchMargin)
+    var patches = [String]()
+    patches.reserveCapacity(edits.count)
+    for edit in edits {
+        let made = dmp.patchMake(forEditInPadded: shadow, at: edit.position, deleting: edit.deleteCount, inserting: edit.insert)
+        patches.append(dmp.patchToText(made))
+        _ = dmp.patchApply(made, toPadded: &shadow)
+    }
+    return patches
+}
+
+/// Appends one patch event per text to `blockID` of document `paper`, in batches of `batch`.
+func appendTracePatches(_ patches: [String], blockID: String, to log: EventLog, batch: Int) async throws {
+    var start = 0
+    while start < patches.count {
+        let end = min(start + batch, patches.count)
+        let requests = patches[start..<end].map {
+            WriteRequest(document: "paper", author: "trace", change: .patch(blockID: blockID, patch: $0, expectedSHA256: nil))
+        }
+        let outcomes = try await log.append(requests)
+        if let bad = outcomes.first(where: { $0.event == nil }) { throw ValidationError("an event was refused: \(bad)") }
+        start = end
+    }
+}
+
 /// Code-block edits: a Python file edited line by line (change a line, insert one, delete one).
 func codeEdits(count: Int, seed: UInt64) -> [(old: String, new: String)] {
     var state = seed

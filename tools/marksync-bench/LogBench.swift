@@ -31,35 +31,15 @@ struct LogBench: AsyncParsableCommand {
 
         let trace = try EditingTrace.load(path: try options.tracePath("automerge-paper.json.gz"))
         let edits = scalarEdits(trace)
-        let dmp = DiffMatchPatch()
         let blockID = "markpact:file=paper.tex"
 
-        // The patch texts, made beforehand: the ingest measures the write path, not the client.
-        var shadow = DiffMatchPatch.padded([], margin: dmp.patchMargin)
-        var patches = [String]()
-        patches.reserveCapacity(edits.count)
-        for edit in edits {
-            let made = dmp.patchMake(forEditInPadded: shadow, at: edit.position, deleting: edit.deleteCount, inserting: edit.insert)
-            patches.append(dmp.patchToText(made))
-            _ = dmp.patchApply(made, toPadded: &shadow)
-        }
+        let patches = tracePatchTexts(edits)
 
         report.section("automerge-paper as \(edits.count) patch events, one block, durable batches of \(batch):")
         let log = try await EventLog.open(path: path)
         try await log.createDocument("paper")
         _ = try await log.append(WriteRequest(document: "paper", author: "setup", change: .full(blockID: blockID, content: trace.startContent)))
-        let ingest = try await seconds {
-            var start = 0
-            while start < patches.count {
-                let end = min(start + batch, patches.count)
-                let requests = patches[start..<end].map {
-                    WriteRequest(document: "paper", author: "trace", change: .patch(blockID: blockID, patch: $0, expectedSHA256: nil))
-                }
-                let outcomes = try await log.append(requests)
-                if let bad = outcomes.first(where: { $0.event == nil }) { throw ValidationError("an event was refused: \(bad)") }
-                start = end
-            }
-        }
+        let ingest = try await seconds { try await appendTracePatches(patches, blockID: blockID, to: log, batch: batch) }
         let head = try await log.head("paper")
         guard head.block(blockID)?.content == trace.endContent else { throw ValidationError("the log's head differs from endContent") }
         report.add("ingest (parse, apply, encode, hash, append, fsync)", ingest, "s", target: "≤ 6 s")

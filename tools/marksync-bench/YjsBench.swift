@@ -28,33 +28,16 @@ struct YjsBench: AsyncParsableCommand {
 
         let trace = try EditingTrace.load(path: try options.tracePath("automerge-paper.json.gz"))
         let edits = scalarEdits(trace)
-        let dmp = DiffMatchPatch()
         let blockID = "markpact:file=paper.tex"
         if !FileManager.default.fileExists(atPath: path) {
             // The log as `marksync-bench log` makes it: one block created, then one patch event per trace edit.
-            var shadow = DiffMatchPatch.padded([], margin: dmp.patchMargin)
-            var patches = [String]()
-            patches.reserveCapacity(edits.count)
-            for edit in edits {
-                let made = dmp.patchMake(forEditInPadded: shadow, at: edit.position, deleting: edit.deleteCount, inserting: edit.insert)
-                patches.append(dmp.patchToText(made))
-                _ = dmp.patchApply(made, toPadded: &shadow)
-            }
+            let patches = tracePatchTexts(edits)
             var setup = EventLog.Options()
             setup.synchronousFull = false
             let log = try await EventLog.open(path: path, options: setup)
             try await log.createDocument("paper")
             _ = try await log.append(WriteRequest(document: "paper", author: "setup", change: .full(blockID: blockID, content: trace.startContent)))
-            var start = 0
-            while start < patches.count {
-                let end = min(start + 2000, patches.count)
-                let outcomes = try await log.append(
-                    patches[start..<end].map {
-                        WriteRequest(document: "paper", author: "trace", change: .patch(blockID: blockID, patch: $0, expectedSHA256: nil))
-                    })
-                if let bad = outcomes.first(where: { $0.event == nil }) { throw ValidationError("an event was refused: \(bad)") }
-                start = end
-            }
+            try await appendTracePatches(patches, blockID: blockID, to: log, batch: 2000)
         }
 
         let log = try await EventLog.open(path: path)
