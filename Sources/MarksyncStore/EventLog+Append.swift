@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import MarksyncCore
 
 /// One row to insert, fully prepared outside the database queue.
@@ -66,13 +65,24 @@ extension EventLog {
     /// Validates the batch against working copies of the heads, writes it in one transaction, then makes
     /// the working copies the new heads. On a database failure nothing changes and every caller gets it.
     func commit(_ batch: [PendingWrite]) async -> [Result<[WriteOutcome], StoreError>] {
-        for attempt in 0..<2 {
+        let documents = Set(batch.flatMap { $0.requests.map(\.document) })
+        inFlight.formUnion(documents)
+        defer { inFlight.subtract(documents) }
+        let attempts = backend.isShared ? 50 : 3
+        for attempt in 0..<attempts {
             do {
-                return try await commitOnce(batch)
-            } catch let error as StoreError where error.code == .staleHead && attempt == 0 {
-                // Another process appended to this log: reload the heads and validate again.
-                heads.removeAll()
-                try? await loadAuthors()
+                let results = try await commitOnce(batch)
+                await catchUpWoken(documents)
+                return results
+            } catch let error as StoreError where error.code == .staleHead && attempt < attempts - 1 {
+                // Another process (another node) appended: bring the heads up to date and validate again.
+                do {
+                    for document in documents.sorted() where heads[document] != nil { try await catchUp(document) }
+                    try await loadAuthors()
+                } catch {
+                    return batch.map { _ in .failure(error) }
+                }
+                if attempt >= 2 { try? await Task.sleep(for: .milliseconds(Int.random(in: 1...(2 * attempt)))) }
                 continue
             } catch let error as StoreError {
                 return batch.map { _ in .failure(error) }
@@ -80,7 +90,7 @@ extension EventLog {
                 return batch.map { _ in .failure(StoreError(.database, "the append failed: \(error)")) }
             }
         }
-        return batch.map { _ in .failure(StoreError(.database, "the log keeps changing under this process")) }
+        return batch.map { _ in .failure(StoreError(.database, "the log keeps changing under this process; try again")) }
     }
 
     private func commitOnce(_ batch: [PendingWrite]) async throws -> [Result<[WriteOutcome], StoreError>] {
@@ -162,16 +172,11 @@ extension EventLog {
 
         if !rows.isEmpty {
             let heads = work.values.map { (id: $0.id, seq: $0.state.seq, hash: Data($0.hash)) }
-            let expected = startSeqs
-            let knownAuthors = authorIDs
-            let knownKeys = Dictionary(uniqueKeysWithValues: work.values.map { ($0.id, $0.blockKeys) })
-            let rowsToWrite = rows
-            let checkpointsToWrite = checkpoints
-            let (newAuthors, newKeys) = try await pool.write { db in
-                try Self.insert(
-                    db, rows: rowsToWrite, checkpoints: checkpointsToWrite, heads: heads, expectedSeqs: expected,
-                    authors: knownAuthors, blockKeys: knownKeys)
-            }
+            let inserted = try await backend.insert(
+                InsertBatch(
+                    rows: rows, checkpoints: checkpoints, heads: heads, expectedSeqs: startSeqs, authors: authorIDs,
+                    blockKeys: Dictionary(uniqueKeysWithValues: work.values.map { ($0.id, $0.blockKeys) })))
+            let (newAuthors, newKeys) = (inserted.authors, inserted.keys)
             for (name, id) in newAuthors {
                 authorIDs[name] = id
                 authorNames[id] = name
@@ -185,7 +190,7 @@ extension EventLog {
             }
         }
         for (name, head) in work { heads[name] = head }
-        if !committed.isEmpty { for observer in observers.values { observer.yield(committed) } }
+        publish(committed)
         return results
     }
 
@@ -260,77 +265,12 @@ extension EventLog {
         var found: [String: [String: Event]] = [:]
         for (document, ids) in wanted {
             guard let head = try? await loadHead(document) else { continue }
-            let docID = head.id
-            let list = Array(ids)
-            let seqs = try await read { db in
-                try Row.fetchAll(
-                    db, sql: "SELECT client_id, seq FROM events WHERE doc = ? AND client_id IN (\(list.map { _ in "?" }.joined(separator: ",")))",
-                    arguments: StatementArguments([docID] + list)
-                ).map { (id: $0[0] as String, seq: $0[1] as Int) }
-            }
-            for entry in seqs {
-                if let event = try await events(document, after: entry.seq - 1, limit: 1).first {
-                    found[document, default: [:]][entry.id] = event
+            for (id, seq) in try await backend.seqs(doc: head.id, clientIDs: Array(ids)) {
+                if let event = try await events(document, after: seq - 1, limit: 1).first {
+                    found[document, default: [:]][id] = event
                 }
             }
         }
         return found
-    }
-
-    /// Inserts a batch in the current transaction; checks that no other process moved the heads.
-    private static func insert(
-        _ db: Database, rows: [EventRow], checkpoints: [CheckpointRow], heads: [(id: Int64, seq: Int, hash: Data)],
-        expectedSeqs: [Int64: Int], authors: [String: Int64], blockKeys: [Int64: [String: Int]]
-    ) throws -> (authors: [String: Int64], keys: [Int64: [String: Int]]) {
-        for (doc, seq) in expectedSeqs {
-            let stored = try Int.fetchOne(db, sql: "SELECT head_seq FROM documents WHERE id = ?", arguments: [doc])
-            guard stored == seq else { throw StoreError(.staleHead, "another process appended to this log") }
-        }
-        var authorIDs = authors
-        var newAuthors: [String: Int64] = [:]
-        var keys = blockKeys
-        var newKeys: [Int64: [String: Int]] = [:]
-        let insertAuthor = try db.cachedStatement(sql: "INSERT INTO authors(name) VALUES (?)")
-        let insertKey = try db.cachedStatement(sql: "INSERT INTO block_keys(doc, key, block_id) VALUES (?, ?, ?)")
-        let insertEvent = try db.cachedStatement(
-            sql: """
-                INSERT INTO events(doc, seq, ts, author, kind, block, base_seq, client_id, codec, payload, hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-        for row in rows {
-            let author: Int64
-            if let id = authorIDs[row.author] {
-                author = id
-            } else {
-                try insertAuthor.execute(arguments: [row.author])
-                author = db.lastInsertedRowID
-                authorIDs[row.author] = author
-                newAuthors[row.author] = author
-            }
-            var block: Int?
-            if let blockID = row.blockID {
-                if let key = keys[row.doc]?[blockID] {
-                    block = key
-                } else {
-                    let key = (keys[row.doc]?.values.max() ?? 0) + 1
-                    try insertKey.execute(arguments: [row.doc, key, blockID])
-                    keys[row.doc, default: [:]][blockID] = key
-                    newKeys[row.doc, default: [:]][blockID] = key
-                    block = key
-                }
-            }
-            try insertEvent.execute(arguments: [
-                row.doc, row.seq, row.timestampMs, author, Int(row.kind), block, row.baseSeq, row.clientID, row.codec, row.payload,
-                row.hash,
-            ])
-        }
-        let insertCheckpoint = try db.cachedStatement(
-            sql: "INSERT OR REPLACE INTO checkpoints(doc, seq, codec, state, hash) VALUES (?, ?, ?, ?, ?)")
-        for checkpoint in checkpoints {
-            try insertCheckpoint.execute(arguments: [checkpoint.doc, checkpoint.seq, checkpoint.codec, checkpoint.state, checkpoint.hash])
-        }
-        let updateHead = try db.cachedStatement(sql: "UPDATE documents SET head_seq = ?, head_hash = ? WHERE id = ?")
-        for head in heads { try updateHead.execute(arguments: [head.seq, head.hash, head.id]) }
-        return (newAuthors, newKeys)
     }
 }

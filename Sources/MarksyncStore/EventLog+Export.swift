@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import MarksyncCore
 
 /// The `type`/`format` of an export line.
@@ -187,19 +186,11 @@ extension EventLog {
     }
 
     private func setCreated(_ name: String, createdMs: Int64) async throws(StoreError) {
-        do {
-            try await pool.write { db in
-                try db.execute(sql: "UPDATE documents SET created_ms = ? WHERE name = ?", arguments: [createdMs, name])
-            }
-        } catch { throw StoreError(.database, "\(error)") }
+        try await backend.setDocumentCreated(name, createdMs: createdMs)
     }
 
     private func setConsumerTime(_ document: String, _ name: String, _ ms: Int64) async throws(StoreError) {
         let docID = try await loadHead(document).id
-        do {
-            try await pool.write { db in
-                try db.execute(sql: "UPDATE consumers SET updated_ms = ? WHERE doc = ? AND name = ?", arguments: [ms, docID, name])
-            }
-        } catch { throw StoreError(.database, "\(error)") }
+        try await backend.setConsumerTime(doc: docID, consumer: name, updatedMs: ms)
     }
 }

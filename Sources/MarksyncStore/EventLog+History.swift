@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import MarksyncCore
 
 /// One line of `blame`.
@@ -100,13 +99,7 @@ extension EventLog {
         var start = 0
         while start < list.count {
             let chunk = Array(list[start..<min(start + 500, list.count)])
-            let docID = head.id
-            let rows = try await read { db in
-                try Row.fetchAll(
-                    db, sql: "SELECT seq, author, ts FROM events WHERE doc = ? AND seq IN (\(chunk.map { _ in "?" }.joined(separator: ",")))",
-                    arguments: StatementArguments([docID] + chunk)
-                ).map { (seq: $0[0] as Int, author: $0[1] as Int64, ts: $0[2] as Int64) }
-            }
+            let rows = try await backend.authorsAndTimes(doc: head.id, seqs: chunk)
             if rows.contains(where: { authorNames[$0.author] == nil }) { try await loadAuthors() }
             for row in rows { out[row.seq] = (authorNames[row.author] ?? "?", row.ts) }
             start += 500

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import MarksyncCore
 
 /// One problem `verify` found.
@@ -45,9 +44,10 @@ extension EventLog {
     /// - Parameter progress: called with (events done, events in all) now and then.
     public func verify(progress: (@Sendable (Int, Int) -> Void)? = nil) async throws(StoreError) -> VerifyReport {
         var report = VerifyReport()
-        let integrity = try await read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
+        let integrity = try await backend.integrityCheck()
         if integrity != ["ok"] {
-            report.problems.append(VerifyProblem(document: "(file)", seq: nil, message: "SQLite: \(integrity.prefix(3).joined(separator: "; "))"))
+            report.problems.append(
+                VerifyProblem(document: "(database)", seq: nil, message: "integrity check: \(integrity.prefix(3).joined(separator: "; "))"))
         }
         let documents = try await self.documents()
         let total = documents.reduce(0) { $0 + $1.headSeq }
@@ -56,11 +56,7 @@ extension EventLog {
             report.documents += 1
             // Read the document's rows directly: a damaged checkpoint must not stop verify from reporting it.
             let head = try await documentKeys(info.name)
-            let checkpointRows = try await read { db in
-                try Row.fetchAll(db, sql: "SELECT seq, codec, state, hash FROM checkpoints WHERE doc = ? ORDER BY seq", arguments: [head.id]).map {
-                    (seq: $0[0] as Int, codec: $0[1] as Int, state: [UInt8]($0[2] as Data), hash: [UInt8]($0[3] as Data))
-                }
-            }
+            let checkpointRows = try await backend.checkpoints(doc: head.id)
             report.checkpoints += checkpointRows.count
             var checkpoints = Dictionary(checkpointRows.map { ($0.seq, $0) }, uniquingKeysWith: { a, _ in a })
             var state = DocumentState()
@@ -134,25 +130,14 @@ extension EventLog {
 
     /// A document's id, head hash and block keys, read without building its head.
     func documentKeys(_ name: String) async throws(StoreError) -> (id: Int64, hash: [UInt8], blockIDs: [Int: String]) {
-        let row = try await read { db in
-            try Row.fetchOne(db, sql: "SELECT id, head_hash FROM documents WHERE name = ?", arguments: [name]).map {
-                (id: $0[0] as Int64, hash: [UInt8]($0[1] as Data))
-            }
-        }
-        guard let row else { throw StoreError(.unknownDocument, "there is no document \(name)") }
-        let keys = try await read { db in
-            try Row.fetchAll(db, sql: "SELECT key, block_id FROM block_keys WHERE doc = ?", arguments: [row.id]).map {
-                (key: $0[0] as Int, id: $0[1] as String)
-            }
-        }
-        if try await read({ db in try Int.fetchOne(db, sql: "SELECT count(*) FROM authors") ?? 0 }) != authorNames.count {
-            try await loadAuthors()
-        }
-        return (row.id, row.hash, Dictionary(keys.map { ($0.key, $0.id) }, uniquingKeysWith: { a, _ in a }))
+        guard let row = try await backend.documentRow(name) else { throw StoreError(.unknownDocument, "there is no document \(name)") }
+        let keys = try await backend.blockKeys(doc: row.id)
+        if try await backend.authorCount() != authorNames.count { try await loadAuthors() }
+        return (row.id, row.headHash, keys)
     }
 
     private static func compare(
-        checkpoint: (seq: Int, codec: Int, state: [UInt8], hash: [UInt8]), with state: DocumentState, hash: [UInt8]
+        checkpoint: StoredCheckpoint, with state: DocumentState, hash: [UInt8]
     ) -> String? {
         guard checkpoint.hash == hash else { return "the checkpoint's hash differs from the event's" }
         do {
@@ -179,9 +164,7 @@ extension EventLog {
                 eventsSinceCheckpoint: 0, workSinceCheckpoint: 0)
             for (key, id) in keys.blockIDs { head.blockKeys[id] = key }
             let docID = head.id
-            do {
-                try await pool.write { db in try db.execute(sql: "DELETE FROM checkpoints WHERE doc = ?", arguments: [docID]) }
-            } catch { throw StoreError(.database, "cannot clear the checkpoints: \(error)") }
+            try await backend.deleteCheckpoints(doc: docID)
             var state = DocumentState()
             var pending = [CheckpointRow]()
             var sinceCheckpoint = 0
@@ -210,12 +193,7 @@ extension EventLog {
                     let rows = pending
                     pending.removeAll()
                     written += rows.count
-                    do {
-                        try await pool.write { db in
-                            let insert = try db.cachedStatement(sql: "INSERT INTO checkpoints(doc, seq, codec, state, hash) VALUES (?, ?, ?, ?, ?)")
-                            for row in rows { try insert.execute(arguments: [row.doc, row.seq, row.codec, row.state, row.hash]) }
-                        }
-                    } catch { throw StoreError(.database, "cannot write checkpoints: \(error)") }
+                    try await backend.insertCheckpoints(rows)
                 }
             }
             head.state = state
@@ -229,40 +207,24 @@ extension EventLog {
 
     /// Figures of the log.
     public func stats() async throws(StoreError) -> LogStats {
-        var stats = try await read { db -> LogStats in
-            var stats = LogStats()
-            stats.documents = try Int.fetchOne(db, sql: "SELECT count(*) FROM documents") ?? 0
-            stats.events = try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0
-            stats.authors = try Int.fetchOne(db, sql: "SELECT count(*) FROM authors") ?? 0
-            stats.checkpoints = try Int.fetchOne(db, sql: "SELECT count(*) FROM checkpoints") ?? 0
-            stats.checkpointBytes = try Int.fetchOne(db, sql: "SELECT coalesce(sum(length(state)), 0) FROM checkpoints") ?? 0
-            let cursor = try Row.fetchCursor(db, sql: "SELECT codec, payload FROM events")
-            while let row = try cursor.next() {
-                let codec: Int = row[0]
-                let payload: Data = row[1]
-                stats.payloadBytesStored += payload.count
-                if codec == 1, payload.count >= 4 {
-                    stats.lz4Events += 1
-                    stats.payloadBytesDecoded += Int(payload[0]) | Int(payload[1]) << 8 | Int(payload[2]) << 16 | Int(payload[3]) << 24
-                } else {
-                    stats.payloadBytesDecoded += payload.count
-                }
-            }
-            return stats
-        }
-        let attributes = { (suffix: String) -> Int in
-            ((try? FileManager.default.attributesOfItem(atPath: self.path + suffix))?[.size] as? NSNumber)?.intValue ?? 0
-        }
-        stats.fileBytes = attributes("")
-        stats.walBytes = attributes("-wal")
+        let counts = try await backend.counts()
+        var stats = LogStats()
+        stats.documents = counts.documents
+        stats.events = counts.events
+        stats.authors = counts.authors
+        stats.checkpoints = counts.checkpoints
+        stats.checkpointBytes = counts.checkpointBytes
+        stats.payloadBytesStored = counts.payloadBytesStored
+        stats.payloadBytesDecoded = counts.payloadBytesDecoded
+        stats.lz4Events = counts.lz4Events
+        stats.fileBytes = counts.fileBytes
+        stats.walBytes = counts.walBytes
         return stats
     }
 
     /// Copies every committed WAL page into the database file (`PRAGMA wal_checkpoint(TRUNCATE)`).
     public func checkpointWAL() async throws(StoreError) {
-        do { try await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") } } catch {
-            throw StoreError(.database, "WAL checkpoint failed: \(error)")
-        }
+        try await backend.checkpointWAL()
     }
 
     // MARK: - Consumers
@@ -270,9 +232,7 @@ extension EventLog {
     /// The stored cursor of a durable consumer (nil when it has none yet).
     public func cursor(document: String, consumer: String) async throws(StoreError) -> Int? {
         let head = try await loadHead(document)
-        return try await read { db in
-            try Int.fetchOne(db, sql: "SELECT seq FROM consumers WHERE doc = ? AND name = ?", arguments: [head.id, consumer])
-        }
+        return try await backend.cursor(doc: head.id, consumer: consumer)
     }
 
     /// Moves a durable consumer's cursor (durable when this returns).
@@ -282,25 +242,13 @@ extension EventLog {
             throw StoreError(.seqOutOfRange, "cursor \(seq) is outside 0…\(head.state.seq) of \(document)")
         }
         let now = Self.nowMs()
-        do {
-            try await pool.write { db in
-                try db.execute(
-                    sql: """
-                        INSERT INTO consumers(doc, name, seq, updated_ms) VALUES (?, ?, ?, ?)
-                        ON CONFLICT(doc, name) DO UPDATE SET seq = excluded.seq, updated_ms = excluded.updated_ms
-                        """, arguments: [head.id, consumer, seq, now])
-            }
-        } catch { throw StoreError(.database, "cannot store the cursor of \(consumer): \(error)") }
+        try await backend.setCursor(doc: head.id, consumer: consumer, seq: seq, updatedMs: now)
     }
 
     /// Durable consumers of a document with their cursors.
     public func consumers(document: String) async throws(StoreError) -> [(name: String, seq: Int, updatedMs: Int64)] {
         let head = try await loadHead(document)
-        let rows = try await read { db in
-            try Row.fetchAll(db, sql: "SELECT name, seq, updated_ms FROM consumers WHERE doc = ? ORDER BY name", arguments: [head.id]).map {
-                ConsumerRow(name: $0[0], seq: $0[1], updatedMs: $0[2])
-            }
-        }
+        let rows = try await backend.consumers(doc: head.id)
         return rows.map { ($0.name, $0.seq, $0.updatedMs) }
     }
 }

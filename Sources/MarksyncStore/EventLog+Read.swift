@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import MarksyncCore
 
 /// An event as stored, before its payload is decoded.
@@ -32,22 +31,7 @@ extension EventLog {
 
     /// Stored rows of a document in (after, through], at most `limit`.
     func rawEvents(doc: Int64, after: Int, through: Int, limit: Int) async throws(StoreError) -> [RawEvent] {
-        try await read { db in
-            var out = [RawEvent]()
-            let cursor = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT seq, ts, author, kind, block, base_seq, client_id, codec, payload, hash FROM events
-                    WHERE doc = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?
-                    """, arguments: [doc, after, through, limit])
-            while let row = try cursor.next() {
-                out.append(
-                    RawEvent(
-                        seq: row[0], timestampMs: row[1], author: row[2], kind: row[3], block: row[4], baseSeq: row[5], clientID: row[6],
-                        codec: row[7], payload: [UInt8](row[8] as Data), hash: [UInt8](row[9] as Data)))
-            }
-            return out
-        }
+        try await backend.rawEvents(doc: doc, after: after, through: through, limit: limit)
     }
 
     /// Decodes a stored row.
@@ -55,11 +39,7 @@ extension EventLog {
         var head = try await loadHead(document)
         if let key = raw.block, head.blockIDs[key] == nil {
             // A block created by another process since this head was loaded.
-            let docID = head.id
-            let id = try await read { db in
-                try String.fetchOne(db, sql: "SELECT block_id FROM block_keys WHERE doc = ? AND key = ?", arguments: [docID, key])
-            }
-            if let id {
+            if let id = try await backend.blockKeys(doc: head.id)[key] {
                 head.blockIDs[key] = id
                 head.blockKeys[id] = key
                 heads[document] = head
@@ -132,13 +112,7 @@ extension EventLog {
 
     /// The latest checkpoint at or before `seq`.
     func checkpoint(doc: Int64, atOrBefore seq: Int) async throws(StoreError) -> (seq: Int, state: DocumentState)? {
-        let row = try await read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT seq, codec, state FROM checkpoints WHERE doc = ? AND seq <= ? ORDER BY seq DESC LIMIT 1",
-                arguments: [doc, seq]
-            ).map { (seq: $0[0] as Int, codec: $0[1] as Int, state: [UInt8]($0[2] as Data)) }
-        }
-        guard let row else { return nil }
+        guard let row = try await backend.checkpoint(doc: doc, atOrBefore: seq) else { return nil }
         do {
             let bytes = try (row.codec == 1 ? PayloadCodec.lz4 : PayloadCodec.raw).decode(row.state)
             return (row.seq, try DocumentState(checkpoint: bytes))
@@ -160,13 +134,7 @@ extension EventLog {
                 throw StoreError(.corrupt, "the log of \(head.name) has no event \(state.seq + 1) (its head is \(seq))")
             }
             if raws.contains(where: { $0.block.map { blockIDs[$0] == nil } ?? false }) {
-                let docID = head.id
-                let rows = try await read { db in
-                    try Row.fetchAll(db, sql: "SELECT key, block_id FROM block_keys WHERE doc = ?", arguments: [docID]).map {
-                        (key: $0[0] as Int, id: $0[1] as String)
-                    }
-                }
-                for row in rows { blockIDs[row.key] = row.id }
+                for (key, id) in try await backend.blockKeys(doc: head.id) { blockIDs[key] = id }
             }
             if raws.contains(where: { authorNames[$0.author] == nil }) { try await loadAuthors() }
             for raw in raws {

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import MarksyncCore
 
 /// An event as the Yjs projection replays it: a patch with its hunks already decoded (the fast path),
@@ -88,13 +87,9 @@ extension EventLog {
         let docID = head.id
         let seq = projection.seq
         let format = Self.yjsCheckpointFormat
-        let due = try await read { db in
-            let logCheckpoint = try Bool.fetchOne(db, sql: "SELECT 1 FROM checkpoints WHERE doc = ? AND seq = ?", arguments: [docID, seq]) ?? false
-            let stored = try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM yjs_checkpoints WHERE doc = ? AND seq = ? AND format = ?", arguments: [docID, seq, format]) ?? false
-            return logCheckpoint && !stored
+        guard seq > 0, try await backend.missingYjsCheckpoints(doc: docID, after: seq - 1, through: seq, format: format) == [seq] else {
+            return false
         }
-        guard due, seq > 0 else { return false }
         try await writeYjsCheckpoints(docID: docID, [(seq, projection.encodeCheckpoint())])
         return true
     }
@@ -103,21 +98,13 @@ extension EventLog {
     /// stores them again).
     public func clearYjsCheckpoints(_ document: String) async throws(StoreError) {
         let docID = try await loadHead(document).id
-        do {
-            try await pool.write { db in try db.execute(sql: "DELETE FROM yjs_checkpoints WHERE doc = ?", arguments: [docID]) }
-        } catch {
-            throw StoreError(.database, "cannot clear the Yjs checkpoints: \(error)")
-        }
+        try await backend.deleteYjsCheckpoints(doc: docID, seq: nil)
     }
 
     /// How many Yjs checkpoints of a document are stored, and their size in bytes (as stored).
     public func yjsCheckpointStats(_ document: String) async throws(StoreError) -> (count: Int, bytes: Int) {
         let docID = try await loadHead(document).id
-        return try await read { db in
-            let row = try Row.fetchOne(
-                db, sql: "SELECT count(*), coalesce(sum(length(model)), 0) FROM yjs_checkpoints WHERE doc = ?", arguments: [docID])
-            return (row?[0] ?? 0, row?[1] ?? 0)
-        }
+        return try await backend.yjsCheckpointStats(doc: docID)
     }
 
     /// The seqs of the log's checkpoints in (`after`, `through`].
@@ -132,16 +119,7 @@ extension EventLog {
     func yjsStart(head: Head, atOrBefore seq: Int) async throws(StoreError) -> YjsProjection {
         let docID = head.id
         let format = Self.yjsCheckpointFormat
-        let rows = try await read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT y.seq, y.codec, y.model FROM yjs_checkpoints y
-                    JOIN events e ON e.doc = y.doc AND e.seq = y.seq AND e.hash = y.hash
-                    WHERE y.doc = ? AND y.seq <= ? AND y.format = ? ORDER BY y.seq DESC LIMIT 2
-                    """, arguments: [docID, seq, format]
-            ).map { (seq: $0[0] as Int, codec: $0[1] as Int, model: [UInt8]($0[2] as Data)) }
-        }
+        let rows = try await backend.yjsCheckpoints(doc: docID, atOrBefore: seq, format: format, limit: 2)
         for row in rows {
             // A damaged row is dropped (it is only a cache): the next older one, or the empty projection.
             if let bytes = try? (row.codec == 1 ? PayloadCodec.lz4 : PayloadCodec.raw).decode(row.model),
@@ -149,9 +127,7 @@ extension EventLog {
             {
                 return projection
             }
-            try? await pool.write { db in
-                try db.execute(sql: "DELETE FROM yjs_checkpoints WHERE doc = ? AND seq = ?", arguments: [docID, row.seq])
-            }
+            try? await backend.deleteYjsCheckpoints(doc: docID, seq: row.seq)
         }
         return YjsProjection(document: head.name)
     }
@@ -165,17 +141,7 @@ extension EventLog {
         let format = Self.yjsCheckpointFormat
         let docID = head.id
         let start = projection.seq
-        let due = try await read { db in
-            try Int.fetchAll(
-                db,
-                sql: """
-                    SELECT c.seq FROM checkpoints c WHERE c.doc = ? AND c.seq > ? AND c.seq <= ?
-                    AND NOT EXISTS (
-                        SELECT 1 FROM yjs_checkpoints y JOIN events e ON e.doc = y.doc AND e.seq = y.seq AND e.hash = y.hash
-                        WHERE y.doc = c.doc AND y.seq = c.seq AND y.format = ?)
-                    ORDER BY c.seq
-                    """, arguments: [docID, start, seq, format])
-        }
+        let due = try await backend.missingYjsCheckpoints(doc: docID, after: start, through: seq, format: format)
         var pending = Set(due)
         var snapshots = [(seq: Int, bytes: [UInt8])]()
         var out = [(seq: Int, update: [UInt8])]()
@@ -202,31 +168,15 @@ extension EventLog {
 
     func writeYjsCheckpoints(docID: Int64, _ checkpoints: [(seq: Int, bytes: [UInt8])]) async throws(StoreError) {
         let format = Self.yjsCheckpointFormat
-        let rows = checkpoints.map { checkpoint -> (seq: Int, codec: Int, model: Data) in
+        let rows = checkpoints.map { checkpoint -> StoredYjsCheckpoint in
             let (codec, data) = PayloadCodec.encode(checkpoint.bytes)
-            return (checkpoint.seq, codec == .lz4 ? 1 : 0, Data(data))
+            return StoredYjsCheckpoint(seq: checkpoint.seq, codec: codec == .lz4 ? 1 : 0, model: data)
         }
-        do {
-            try await pool.write { db in
-                let insert = try db.cachedStatement(
-                    sql: """
-                        INSERT OR REPLACE INTO yjs_checkpoints(doc, seq, format, codec, model, hash)
-                        SELECT ?, ?, ?, ?, ?, hash FROM events WHERE doc = ? AND seq = ?
-                        """)
-                for row in rows {
-                    try insert.execute(arguments: [docID, row.seq, format, row.codec, row.model, docID, row.seq])
-                }
-            }
-        } catch {
-            throw StoreError(.database, "cannot store a Yjs checkpoint: \(error)")
-        }
+        try await backend.putYjsCheckpoints(doc: docID, format: format, rows)
     }
 
     func checkpointSeqs(docID: Int64, after: Int, through: Int) async throws(StoreError) -> [Int] {
-        try await read { db in
-            try Int.fetchAll(
-                db, sql: "SELECT seq FROM checkpoints WHERE doc = ? AND seq > ? AND seq <= ? ORDER BY seq", arguments: [docID, after, through])
-        }
+        try await backend.checkpointSeqs(doc: docID, after: after, through: through)
     }
 
     /// Stored events in (`after`, `through`], at most `limit`, decoded for the projection.
@@ -234,13 +184,7 @@ extension EventLog {
         let raws = try await rawEvents(doc: head.id, after: after, through: through, limit: limit)
         var blockIDs = head.blockIDs
         if raws.contains(where: { $0.block.map { blockIDs[$0] == nil } ?? false }) {
-            let docID = head.id
-            let rows = try await read { db in
-                try Row.fetchAll(db, sql: "SELECT key, block_id FROM block_keys WHERE doc = ?", arguments: [docID]).map {
-                    (key: $0[0] as Int, id: $0[1] as String)
-                }
-            }
-            for row in rows { blockIDs[row.key] = row.id }
+            for (key, id) in try await backend.blockKeys(doc: head.id) { blockIDs[key] = id }
         }
         if raws.contains(where: { authorNames[$0.author] == nil }) { try await loadAuthors() }
         var out = [YjsReplayEvent]()

@@ -1,7 +1,5 @@
 import Foundation
-import GRDB
 import MarksyncCore
-import MarksyncMigrations
 
 /// A write asked of the log: a change to one document by one author.
 public struct WriteRequest: Sendable, Equatable {
@@ -101,9 +99,9 @@ public actor EventLog {
         public init() {}
     }
 
-    /// The database file.
+    /// Where the log is: the SQLite file, or the PostgreSQL URL without its password.
     public nonisolated let path: String
-    let pool: DatabasePool
+    let backend: any LogBackend
     let options: Options
 
     struct Head: Sendable {
@@ -129,80 +127,60 @@ public actor EventLog {
     var queue: [PendingWrite] = []
     var writerRunning = false
     var observers: [UUID: AsyncStream<[Event]>.Continuation] = [:]
+    /// Per document, the last seq given to the observers (events reach them once, in seq order).
+    var publishedSeqs: [String: Int] = [:]
+    /// Documents with a commit under way, and wake-ups for them that came meanwhile.
+    var inFlight: Set<String> = []
+    var wokenDuringCommit: [String: Int] = [:]
+    var notificationTask: Task<Void, Never>?
 
-    init(path: String, pool: DatabasePool, options: Options) {
-        self.path = path
-        self.pool = pool
+    init(backend: any LogBackend, options: Options) {
+        self.path = backend.location
+        self.backend = backend
         self.options = options
     }
 
-    /// Opens (or creates) a log file, applying the numbered migrations of `migrations/` in order.
+    /// Whether other processes (other `serve` nodes) append to the same log.
+    public nonisolated var isShared: Bool { backend.isShared }
+
+    /// Opens (or creates) a SQLite log file, applying the numbered migrations of `migrations/` in order.
     /// A log written by a newer marksync-log is refused.
     public static func open(path: String, options: Options = Options()) async throws(StoreError) -> EventLog {
-        let url = URL(fileURLWithPath: path)
-        do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        } catch {
-            throw StoreError(.cannotOpen, "cannot create the folder of \(path): \(error.localizedDescription)")
+        let backend = try await SQLiteBackend.open(path: path, options: options)
+        return try await open(backend: backend, options: options)
+    }
+
+    /// Opens the log named by a `--db` value: `postgres://user@host:port/db` (also `postgresql://`) is
+    /// PostgreSQL, `sqlite:PATH` or any other value is a SQLite file.
+    public static func open(database: String, options: Options = Options()) async throws(StoreError) -> EventLog {
+        if database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") {
+            throw StoreError(.cannotOpen, "this build of marksync-log has no PostgreSQL backend")
         }
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(options.busyTimeoutSeconds)
-        let synchronous = options.synchronousFull ? "FULL" : "NORMAL"
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
-        }
-        let pool: DatabasePool
-        do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-        } catch {
-            throw StoreError(.cannotOpen, "cannot open the log \(path): \(error). Is it a marksync-log database?")
-        }
-        var migrator = DatabaseMigrator()
-        for migration in SQLiteMigrations.all {
-            migrator.registerMigration(migration.id) { db in try db.execute(sql: migration.sql) }
-        }
-        let registered = migrator
-        do {
-            let superseded = try await pool.read { db in try registered.hasBeenSuperseded(db) }
-            if superseded {
-                let applied = try await pool.read { db in try registered.appliedIdentifiers(db).sorted() }
-                throw StoreError(
-                    .newerFormat,
-                    "the log \(path) was written by a newer marksync-log (its schema has \(applied.last ?? "?")); "
-                        + "this binary knows up to \(SQLiteMigrations.all.last?.id ?? "?"). Upgrade marksync-log to open it.")
-            }
-            try registered.migrate(pool)
-            try await pool.write { db in
-                try db.execute(
-                    sql: "INSERT OR IGNORE INTO meta(key, value) VALUES ('log_format', ?), ('created_by', ?)",
-                    arguments: [String(MarksyncVersion.logFormat), "marksync-log \(MarksyncVersion.tool)"])
-            }
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw StoreError(.cannotOpen, "cannot prepare the log \(path): \(error)")
-        }
-        // GRDB switches WAL databases to synchronous=NORMAL when it sets WAL mode up; the writer must be FULL
-        // (an ack means the commit is on disk, also across an OS crash or power loss).
-        do {
-            try await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
-        } catch {
-            throw StoreError(.cannotOpen, "cannot set synchronous=\(synchronous) on \(path): \(error)")
-        }
-        let log = EventLog(path: path, pool: pool, options: options)
+        let path = database.hasPrefix("sqlite:") ? String(database.dropFirst("sqlite:".count)) : database
+        return try await open(path: path, options: options)
+    }
+
+    static func open(backend: any LogBackend, options: Options) async throws(StoreError) -> EventLog {
+        let log = EventLog(backend: backend, options: options)
         try await log.loadAuthors()
+        await log.startFollowingOtherNodes()
         return log
+    }
+
+    /// Stops following other nodes and closes the database connections.
+    public func close() async {
+        notificationTask?.cancel()
+        notificationTask = nil
+        for observer in observers.values { observer.finish() }
+        observers.removeAll()
+        await backend.close()
     }
 
     // MARK: - Documents
 
     /// All documents with their head seq.
     public func documents() async throws(StoreError) -> [DocumentInfo] {
-        try await read { db in
-            try Row.fetchAll(db, sql: "SELECT name, head_seq, created_ms FROM documents ORDER BY name").map {
-                DocumentInfo(name: $0[0], headSeq: $0[1], createdMs: $0[2])
-            }
-        }
+        try await backend.documents()
     }
 
     /// Creates an empty document.
@@ -212,22 +190,14 @@ public actor EventLog {
             throw StoreError(.rejected, "document names are 1 to 200 characters without '/': \(name.debugDescription)")
         }
         let now = Self.nowMs()
-        do {
-            try await pool.write { db in
-                try db.execute(sql: "INSERT INTO documents(name, created_ms) VALUES (?, ?)", arguments: [name, now])
-            }
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-            throw StoreError(.documentExists, "document \(name) already exists")
-        } catch {
-            throw StoreError(.database, "cannot create document \(name): \(error)")
-        }
+        try await backend.createDocument(name, createdMs: now)
         return DocumentInfo(name: name, headSeq: 0, createdMs: now)
     }
 
     /// Whether a document exists.
     public func hasDocument(_ name: String) async throws(StoreError) -> Bool {
         if heads[name] != nil { return true }
-        return try await read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM documents WHERE name = ?", arguments: [name]) ?? false }
+        return try await backend.documentRow(name) != nil
     }
 
     /// The document's state at its head (in memory; no I/O after the first call).
@@ -259,69 +229,46 @@ public actor EventLog {
 
     static func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
 
-    /// Runs a short read transaction.
-    func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(StoreError) -> T {
-        do { return try await pool.read(body) } catch let error as StoreError { throw error } catch {
-            throw StoreError(.database, "reading the log failed: \(error)")
-        }
-    }
-
     func loadAuthors() async throws(StoreError) {
-        let rows = try await read { db in
-            try Row.fetchAll(db, sql: "SELECT id, name FROM authors").map { (id: $0[0] as Int64, name: $0[1] as String) }
-        }
-        for row in rows {
-            authorIDs[row.name] = row.id
-            authorNames[row.id] = row.name
+        for (id, name) in try await backend.authors() {
+            authorIDs[name] = id
+            authorNames[id] = name
         }
     }
 
     /// The head of a document, loaded from its latest checkpoint and the events after it.
     func loadHead(_ name: String) async throws(StoreError) -> Head {
         if let head = heads[name] { return head }
-        guard
-            let row = try await read({ db in
-                try Row.fetchOne(db, sql: "SELECT id, head_seq, head_hash FROM documents WHERE name = ?", arguments: [name]).map {
-                    (id: $0[0] as Int64, seq: $0[1] as Int, hash: [UInt8]($0[2] as Data))
-                }
-            })
-        else {
+        guard let row = try await backend.documentRow(name) else {
             throw StoreError(.unknownDocument, "there is no document \(name) in \(path); `marksync-log ingest` creates one")
         }
-        let keys = try await read { db in
-            try Row.fetchAll(db, sql: "SELECT key, block_id FROM block_keys WHERE doc = ?", arguments: [row.id]).map {
-                (key: $0[0] as Int, id: $0[1] as String)
-            }
-        }
+        let keys = try await backend.blockKeys(doc: row.id)
         var head = Head(
             id: row.id, name: name, state: DocumentState(), hash: [], blockKeys: [:], blockIDs: [:], eventsSinceCheckpoint: 0,
             workSinceCheckpoint: 0)
-        for key in keys {
-            head.blockKeys[key.id] = key.key
-            head.blockIDs[key.key] = key.id
+        for (key, id) in keys {
+            head.blockKeys[id] = key
+            head.blockIDs[key] = id
         }
-        let (state, sinceCheckpoint, bytes) = try await replayState(head: head, to: row.seq)
+        let (state, sinceCheckpoint, bytes) = try await replayState(head: head, to: row.headSeq)
         head.state = state
-        head.hash = row.hash
+        head.hash = row.headHash
         head.eventsSinceCheckpoint = sinceCheckpoint
         head.workSinceCheckpoint = bytes
         heads[name] = head
+        if publishedSeqs[name] == nil { publishedSeqs[name] = head.state.seq }
         return head
     }
 }
 
 extension EventLog {
-    /// The value of a SQLite pragma on a reader connection (for diagnostics and tests).
+    /// The value of a SQLite pragma (a PostgreSQL setting) on a reader connection (for diagnostics and tests).
     public func pragma(_ name: String) async throws(StoreError) -> String? {
-        guard name.allSatisfy({ $0.isLetter || $0 == "_" }) else { return nil }
-        return try await read { db in try String.fetchOne(db, sql: "PRAGMA \(name)") }
+        try await backend.setting(name, writer: false)
     }
 
     /// The value of a SQLite pragma on the writer connection (the one whose commits are acked).
     public func writerPragma(_ name: String) async throws(StoreError) -> String? {
-        guard name.allSatisfy({ $0.isLetter || $0 == "_" }) else { return nil }
-        do { return try await pool.writeWithoutTransaction { db in try String.fetchOne(db, sql: "PRAGMA \(name)") } } catch {
-            throw StoreError(.database, "\(error)")
-        }
+        try await backend.setting(name, writer: true)
     }
 }
