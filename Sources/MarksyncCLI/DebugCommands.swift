@@ -21,7 +21,7 @@ struct AppendLoopCommand: AsyncParsableCommand {
     @Option(help: "A prefix for client message ids (unique per run).") var prefix: String = UUID().uuidString
 
     func run() async throws {
-        let eventLog = try await EventLog.open(path: log.logPath())
+        let eventLog = try await log.open()
         let document = log.doc ?? "crash"
         if !(try await eventLog.hasDocument(document)) { try await eventLog.createDocument(document) }
         try await withThrowingTaskGroup(of: Void.self) { group in

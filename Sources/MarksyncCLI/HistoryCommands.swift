@@ -265,9 +265,9 @@ struct ImportCommand: AsyncParsableCommand {
         } else {
             text = try readTextFile(file, what: "export file")
         }
-        let eventLog = try await EventLog.open(path: path)
+        let eventLog = try await EventLog.open(database: path)
         guard try await eventLog.documents().isEmpty else {
-            throw CLIError.failure("the log \(path) is not empty; import into a new file (--db new.db)")
+            throw CLIError.failure("the log \(eventLog.path) is not empty; import into a new log (--db new.db, or an empty PostgreSQL database)")
         }
         let progress = ProgressLine("import")
         var onProgress: (@Sendable (Int) -> Void)?
@@ -275,6 +275,6 @@ struct ImportCommand: AsyncParsableCommand {
         let lines: [Substring] = text.split(separator: "\n")
         let count = try await eventLog.importLog(lines: lines, progress: onProgress)
         progress.finish()
-        Console.out("imported \(count) events into \(path)")
+        Console.out("imported \(count) events into \(eventLog.path)")
     }
 }

@@ -34,7 +34,7 @@ struct IngestCommand: AsyncParsableCommand {
     func run() async throws {
         let text = try readTextFile(readme, what: "README")
         let document = log.doc ?? Self.defaultDocumentName(for: readme)
-        let eventLog = try await EventLog.open(path: log.logPath(nextTo: readme))
+        let eventLog = try await log.open(nextTo: readme)
         let result = try await eventLog.ingest(document: document, markdown: text, author: author)
         for warning in MarkpactDocument(parsing: text).warnings { printError("warning: \(readme):\(warning.line): \(warning.message)") }
         if json {

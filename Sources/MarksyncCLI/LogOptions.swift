@@ -8,13 +8,17 @@ import MarksyncStore
 struct LogOptions: ParsableArguments {
     init() {}
 
-    @Option(help: "The log file (default: $MARKSYNC_DB, else .marksync/log.db).")
+    @Option(
+        help: ArgumentHelp(
+            "The log: a SQLite file (or sqlite:PATH), or postgres://user@host:port/db (default: $MARKSYNC_DB, else .marksync/log.db).",
+            valueName: "path-or-url"))
     var db: String?
 
     @Option(help: "The document (default: the only document of the log).")
     var doc: String?
 
-    /// The log path from the flag, the environment/.env, or the default next to `readme`.
+    /// The log from the flag, the environment/.env, or the default next to `readme`: a SQLite path (its
+    /// `sqlite:` prefix removed) or a PostgreSQL URL.
     func logPath(nextTo readme: String? = nil) -> String {
         if let db { return Self.stripScheme(db) }
         if let fromSettings = Settings().value("MARKSYNC_DB") { return Self.stripScheme(fromSettings) }
@@ -27,13 +31,21 @@ struct LogOptions: ParsableArguments {
 
     static func stripScheme(_ value: String) -> String { value.hasPrefix("sqlite:") ? String(value.dropFirst("sqlite:".count)) : value }
 
+    /// Whether a `--db` value names a PostgreSQL database.
+    static func isPostgres(_ location: String) -> Bool { location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") }
+
+    /// Opens (or creates) the log.
+    func open(nextTo readme: String? = nil) async throws -> EventLog {
+        try await EventLog.open(database: logPath(nextTo: readme))
+    }
+
     /// Opens an existing log (a read command on a missing log is an error, not a new empty file).
     func openExisting() async throws -> EventLog {
         let path = logPath()
-        guard FileManager.default.fileExists(atPath: path) else {
+        guard Self.isPostgres(path) || FileManager.default.fileExists(atPath: path) else {
             throw CLIError.failure("there is no log at \(path); create one with `marksync-log ingest README.md` or pass --db")
         }
-        return try await EventLog.open(path: path)
+        return try await EventLog.open(database: path)
     }
 
     /// The document to work on: `--doc`, or the only one in the log.

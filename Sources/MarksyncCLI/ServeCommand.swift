@@ -24,7 +24,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Address to bind (default 127.0.0.1).") var host: String?
     @Option(help: "Port (default: $MARKSYNC_PORT or 8765; 0 picks a free one).") var port: Int?
-    @Option(help: "The log file (default: $MARKSYNC_DB, else .marksync/log.db next to the first README).") var db: String?
+    @Option(
+        help: ArgumentHelp(
+            "The log: a SQLite file or postgres://user@host:port/db (default: $MARKSYNC_DB, else .marksync/log.db next to the first README).",
+            valueName: "path-or-url"))
+    var db: String?
     @Option(help: "Document name, when serving one README.") var doc: String?
     @Option(help: "Tokens as token:scope,… (default: $MARKSYNC_TOKENS).") var tokens: String?
     @Option(help: "Messages per second per connection.") var rateLimit: Double?
@@ -53,8 +57,8 @@ struct ServeCommand: AsyncParsableCommand {
         let files = readmes.isEmpty ? [settings.value("PROJECT_README") ?? "README.md"] : readmes
         var options = LogOptions()
         options.db = db
-        let path = options.logPath(nextTo: files.first)
-        let log = try await EventLog.open(path: path)
+        let log = try await options.open(nextTo: files.first)
+        let path = log.path
         var logger = Logger(label: "marksync-log")
         logger.logLevel = Logger.Level(rawValue: (settings.value("LOG_LEVEL") ?? "info").lowercased()) ?? .info
         let server = SyncServer(log: log, configuration: configuration, logger: logger)
