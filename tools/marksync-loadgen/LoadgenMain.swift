@@ -28,8 +28,10 @@ struct LoadgenMain: AsyncParsableCommand {
     enum Target: String, ExpressibleByArgument, CaseIterable { case marksyncLog = "marksync-log", seed }
 
     @Option(help: "The server under test: marksync-log or seed.") var target: Target = .marksyncLog
-    @Option(help: "WebSocket URL of a running server (loopback only), e.g. ws://127.0.0.1:8765.") var url: String?
-    @Option(help: "PID of the running server, for its CPU time per ack.") var serverPID: Int32?
+    @Option(
+        help: "WebSocket URL of a running server (loopback only), e.g. ws://127.0.0.1:8765; several, comma-separated, spread the peers over several `serve` nodes of one log."
+    ) var url: String?
+    @Option(help: "PID of the running server (comma-separated for several nodes), for its CPU time per ack.") var serverPID: String?
     @Flag(help: "Start the server on a free loopback port with a temporary copy of --readme, measure, stop it.")
     var spawn = false
     @Option(help: "marksync-log binary for --spawn.") var serverBinary = ".build/release/marksync-log"
@@ -53,10 +55,13 @@ struct LoadgenMain: AsyncParsableCommand {
 
     func validate() throws {
         if spawn == (url != nil) { throw ValidationError("give either --url or --spawn") }
-        if let url {
+        for url in (url ?? "").split(separator: ",").map(String.init) {
             guard let components = URLComponents(string: url), components.scheme == "ws",
                 let host = components.host, ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host)
             else { throw ValidationError("--url must be ws://127.0.0.1:PORT (loopback only)") }
+        }
+        guard (serverPID ?? "").split(separator: ",").allSatisfy({ Int32($0) != nil }) else {
+            throw ValidationError("--server-pid takes process ids, comma-separated")
         }
         guard duration > 0, duration <= 120, fanoutDuration > 0, fanoutDuration <= 120 else {
             throw ValidationError("durations are bounded to 120 s")
@@ -82,7 +87,8 @@ struct LoadgenMain: AsyncParsableCommand {
         defer { spawned?.stop() }
 
         let context = RunContext(
-            url: spawned?.url ?? url!, target: target.rawValue, serverPID: spawned?.pid ?? serverPID,
+            urls: spawned.map { [$0.url] } ?? url!.split(separator: ",").map(String.init), target: target.rawValue,
+            serverPIDs: spawned.map { [$0.pid] } ?? (serverPID ?? "").split(separator: ",").compactMap { Int32($0) },
             tag: String(UUID().uuidString.prefix(8)).lowercased(), seed: seed)
         var results = [ScenarioResult]()
         do {

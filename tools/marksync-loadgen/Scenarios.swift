@@ -4,17 +4,22 @@ import Synchronization
 
 /// What every scenario needs: where the server is and how to read its CPU.
 struct RunContext: Sendable {
-    var url: String
+    /// The servers' URLs: peer i connects to `urls[i % urls.count]` (several `serve` nodes on one log).
+    var urls: [String]
     var target: String
-    var serverPID: Int32?
+    /// The servers' pids; their CPU times are added up.
+    var serverPIDs: [Int32]
+    var url: String { urls.joined(separator: ",") }
+    var serverPID: Int32? { serverPIDs.first }
     /// A tag unique to this run: block ids are `markpact:file=loadgen/<tag>/…`.
     var tag: String
     var seed: UInt64
 
     func blockID(_ name: String) -> String { "markpact:file=loadgen/\(tag)/\(name)" }
 
-    func connect(_ name: String) async throws -> Peer {
+    func connect(_ name: String, index: Int = 0) async throws -> Peer {
         // The seed ignores the path and query; marksync-log needs a path (`/`) and uses `name` as the author.
+        let url = urls[index % urls.count]
         var components = URLComponents(string: url) ?? URLComponents()
         if components.path.isEmpty { components.path = "/" }
         components.queryItems = (components.queryItems ?? []) + [URLQueryItem(name: "name", value: name)]
@@ -29,7 +34,7 @@ struct RunContext: Sendable {
             let batch = min(16, count - next)
             let start = next
             let connected = try await withThrowingTaskGroup(of: (Int, Peer).self) { group in
-                for i in start..<(start + batch) { group.addTask { (i, try await self.connect("\(prefix)\(i)")) } }
+                for i in start..<(start + batch) { group.addTask { (i, try await self.connect("\(prefix)\(i)", index: i)) } }
                 var out = [(Int, Peer)]()
                 for try await item in group { out.append(item) }
                 return out.sorted { $0.0 < $1.0 }.map(\.1)
@@ -40,7 +45,15 @@ struct RunContext: Sendable {
         return peers
     }
 
-    func cpuMicros() -> Double? { serverPID.flatMap(ProcessCPU.treeMicros(pid:)) }
+    func cpuMicros() -> Double? {
+        if serverPIDs.isEmpty { return nil }
+        var total = 0.0
+        for pid in serverPIDs {
+            guard let micros = ProcessCPU.treeMicros(pid: pid) else { return nil }
+            total += micros
+        }
+        return total
+    }
 }
 
 /// A JSON message with `type` and `ts` like the seed's `_signal`.
