@@ -185,6 +185,7 @@ extension EventLog {
             }
         }
         for (name, head) in work { heads[name] = head }
+        if !checkpoints.isEmpty { scheduleYjsWarmUp(for: checkpoints) }
         if !committed.isEmpty { for observer in observers.values { observer.yield(committed) } }
         return results
     }

@@ -98,6 +98,9 @@ public actor EventLog {
         public var maxBatch: Int = 8192
         /// `FULL` (durable at commit) or `NORMAL` (for benchmarks that say so).
         public var synchronousFull: Bool = true
+        /// Write the Yjs checkpoints in the background as soon as commits write the log's (docs/crdt.md); off,
+        /// the first export that passes a log checkpoint writes its Yjs checkpoint.
+        public var warmsYjsCheckpoints: Bool = true
         public init() {}
     }
 
@@ -129,6 +132,7 @@ public actor EventLog {
     var queue: [PendingWrite] = []
     var writerRunning = false
     var observers: [UUID: AsyncStream<[Event]>.Continuation] = [:]
+    var yjsWarmUp = YjsWarmUpState()
 
     init(path: String, pool: DatabasePool, options: Options) {
         self.path = path
