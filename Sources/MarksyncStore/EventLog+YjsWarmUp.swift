@@ -32,6 +32,8 @@ struct YjsWarmUpState {
     /// The projection the last warm-up ended with, and the hash of its event: the next warm-up of the same
     /// document continues from it instead of decoding the checkpoint it just wrote.
     var last: (docID: Int64, hash: [UInt8], projection: YjsProjection)?
+    /// When `last` was kept: it is dropped once no warm-up has run for ``EventLog/yjsWarmUpKeepSeconds``.
+    var lastKept: ContinuousClock.Instant?
 }
 
 /// One warm-up's work: replay from `start` to `target`, storing a checkpoint at each seq of `due`.
@@ -46,7 +48,8 @@ struct YjsWarmUpPlan: Sendable {
 ///
 /// When a commit writes log checkpoints, the documents concerned are queued for a **warm-up**: a background
 /// task that replays each document through its ``YjsProjection`` from the nearest usable Yjs checkpoint (or
-/// from where its previous warm-up stopped) and stores a Yjs checkpoint at every log checkpoint that lacks
+/// from where its previous warm-up stopped, kept in memory until the warm-ups have been idle for
+/// ``yjsWarmUpKeepSeconds``) and stores a Yjs checkpoint at every log checkpoint that lacks
 /// one, so that the first export at any seq replays only the events since the nearest checkpoint.
 ///
 /// * The commit only queues (no I/O, no await): acks never wait for a warm-up.
@@ -99,6 +102,7 @@ extension EventLog {
         yjsWarmUp.paused = true
         yjsWarmUp.pending.removeAll()
         yjsWarmUp.last = nil
+        yjsWarmUp.lastKept = nil
         yjsWarmUp.generation += 1
         let task = yjsWarmUp.task
         yjsWarmUp.task = nil
@@ -146,14 +150,32 @@ extension EventLog {
         yjsWarmUp.task = Task.detached(priority: .utility) { [self] in await Self.runYjsWarmUps(self, generation: generation) }
     }
 
+    /// How long the projection of the last warm-up is kept in memory after the warm-ups stop (commits that
+    /// write checkpoints come every few hundred milliseconds during an ingest; a quiet log frees it).
+    static var yjsWarmUpKeepSeconds: Int { 10 }
+
     /// The runner's next document; nil (and the runner slot freed) when there is none or the runner was stopped.
     private func nextYjsWarmUp(_ generation: Int) -> String? {
         guard generation == yjsWarmUp.generation else { return nil }
         guard !Task.isCancelled, !yjsWarmUp.paused, !yjsWarmUp.pending.isEmpty else {
             yjsWarmUp.task = nil
+            if yjsWarmUp.last != nil {
+                Task.detached(priority: .utility) { [self] in
+                    try? await Task.sleep(for: .seconds(Self.yjsWarmUpKeepSeconds))
+                    await self.dropIdleYjsWarmUpProjection()
+                }
+            }
             return nil
         }
         return yjsWarmUp.pending.removeFirst()
+    }
+
+    private func dropIdleYjsWarmUpProjection() {
+        guard yjsWarmUp.task == nil, let kept = yjsWarmUp.lastKept, ContinuousClock.now - kept >= .seconds(Self.yjsWarmUpKeepSeconds) else {
+            return
+        }
+        yjsWarmUp.last = nil
+        yjsWarmUp.lastKept = nil
     }
 
     private func finishYjsWarmUp(_ document: String, _ result: Result<(written: Int, replayed: Int), StoreError>) {
@@ -177,6 +199,7 @@ extension EventLog {
         guard projection.seq > 0, let raw = try? await rawEvents(doc: docID, after: projection.seq - 1, through: projection.seq, limit: 1).first
         else { return }
         yjsWarmUp.last = (docID, raw.hash, projection)
+        yjsWarmUp.lastKept = .now
     }
 
     // MARK: - The runner (off the actor)
