@@ -15,6 +15,8 @@ public struct YjsWarmUpStatus: Sendable, Equatable {
     public var checkpointsWritten = 0
     /// Events replayed through the projection by warm-ups.
     public var eventsReplayed = 0
+    /// Seconds the warm-ups took, end to end (replay, checkpoint encoding, reads and writes).
+    public var seconds: Double = 0
     /// The last failure of each document (removed by its next successful warm-up).
     public var failures: [String: StoreError] = [:]
 }
@@ -178,8 +180,9 @@ extension EventLog {
         yjsWarmUp.lastKept = nil
     }
 
-    private func finishYjsWarmUp(_ document: String, _ result: Result<(written: Int, replayed: Int), StoreError>) {
+    private func finishYjsWarmUp(_ document: String, _ result: Result<(written: Int, replayed: Int), StoreError>, took: Duration) {
         yjsWarmUp.status.runs += 1
+        yjsWarmUp.status.seconds += Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
         switch result {
         case .success(let done):
             yjsWarmUp.status.checkpointsWritten += done.written
@@ -206,17 +209,20 @@ extension EventLog {
 
     private static func runYjsWarmUps(_ log: EventLog, generation: Int) async {
         while let document = await log.nextYjsWarmUp(generation) {
+            let started = ContinuousClock.now
             let result: Result<(written: Int, replayed: Int), StoreError>
             do { result = .success(try await warmYjs(log, document)) } catch { result = .failure(error) }
-            await log.finishYjsWarmUp(document, result)
+            await log.finishYjsWarmUp(document, result, took: ContinuousClock.now - started)
         }
     }
 
     /// Replays one document through its projection up to its last log checkpoint lacking a Yjs checkpoint,
     /// storing the missing ones as it passes them (the replay runs here, off the actor).
     private static func warmYjs(_ log: EventLog, _ document: String) async throws(StoreError) -> (written: Int, replayed: Int) {
-        guard let plan = try await log.yjsWarmUpPlan(document) else { return (0, 0) }
+        guard var plan = try await log.yjsWarmUpPlan(document) else { return (0, 0) }
+        // The only reference to the start projection from here on: replaying into it copies nothing.
         var projection = plan.start
+        plan.start = YjsProjection(document: document)
         var due = plan.due
         var written = 0
         var replayed = 0
@@ -273,7 +279,11 @@ extension EventLog {
             let raw = try await rawEvents(doc: head.id, after: last.projection.seq - 1, through: last.projection.seq, limit: 1).first,
             raw.hash == last.hash
         {
+            // Taken out, not shared: the warm-up mutates it, and a second reference would make that a copy of
+            // the whole document.
             start = last.projection
+            yjsWarmUp.last = nil
+            yjsWarmUp.lastKept = nil
         }
         if start == nil { start = try await yjsStart(head: head, atOrBefore: firstMissing) }
         return YjsWarmUpPlan(head: head, start: start ?? YjsProjection(document: document), due: Set(due), target: due.last ?? 0)

@@ -54,6 +54,7 @@ struct LogBench: AsyncParsableCommand {
         // The Yjs checkpoints follow the log's in the background; the figures below are taken without it.
         let warmUp = await seconds { await log.waitForYjsWarmUp() }
         report.add("Yjs warm-up still running after the last ack", warmUp, "s")
+        if !noYjsWarmUp { report.add("  time the warm-ups took, all runs", await log.yjsWarmUpStatus.seconds, "s") }
 
         try await log.checkpointWAL()
         let stats = try await log.stats()

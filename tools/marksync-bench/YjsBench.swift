@@ -47,6 +47,7 @@ struct YjsBench: AsyncParsableCommand {
             guard status.failures.isEmpty else { throw ValidationError("the Yjs warm-up failed: \(status.failures)") }
             report.add("  warm-ups run", Double(status.runs), "")
             report.add("  events they replayed", Double(status.eventsReplayed), "events")
+            report.add("  time they took, end to end, all runs", status.seconds, "s")
         } else {
             let log = try await EventLog.open(path: path)
             let warm = await seconds { _ = await log.warmYjsCheckpoints() }
