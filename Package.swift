@@ -203,7 +203,8 @@ let package = Package(
         .testTarget(
             name: "MarksyncStoreTests",
             dependencies: [
-                "MarksyncStore", "MarksyncCore", "MarksyncTraces", "MarksyncMigrations", .product(name: "GRDB", package: "GRDB.swift"),
+                "MarksyncStore", "MarksyncCore", "MarksyncTraces", "MarksyncMigrations", "MarksyncTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(

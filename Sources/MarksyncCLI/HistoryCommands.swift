@@ -192,6 +192,7 @@ struct RebuildCommand: AsyncParsableCommand {
         let progress = ProgressLine("rebuild")
         let written = try await eventLog.rebuild(progress: progress.callback)
         progress.finish()
+        await warmYjs(eventLog)
         if let out {
             let document = try await log.document(in: eventLog)
             try writeFileAtomically(out, try await eventLog.head(document).render())
@@ -275,6 +276,16 @@ struct ImportCommand: AsyncParsableCommand {
         let lines: [Substring] = text.split(separator: "\n")
         let count = try await eventLog.importLog(lines: lines, progress: onProgress)
         progress.finish()
+        await warmYjs(eventLog)
         Console.out("imported \(count) events into \(eventLog.path)")
+    }
+}
+
+/// Writes the Yjs checkpoints missing for the log's checkpoints before the command exits (they are a cache:
+/// a failure is reported, not fatal; the first export replays what is missing).
+func warmYjs(_ eventLog: EventLog) async {
+    let status = await eventLog.warmYjsCheckpoints()
+    for (document, error) in status.failures.sorted(by: { $0.key < $1.key }) {
+        Console.err("warning: Yjs checkpoints of \(document) not written: \(error)")
     }
 }

@@ -198,9 +198,33 @@ struct BackgroundService: Service {
 
     func run() async throws {
         let stream = await server.log.committedEvents()
+        let logger = server.logger
+        await server.log.setYjsWarmUpErrorHandler { document, error in
+            logger.warning("Yjs checkpoints of \(document) not written ahead (exports replay what is missing): \(error)")
+        }
+        // Stopped when a previous run of this server shut down.
+        await server.log.resumeYjsWarmUp()
         await withDiscardingTaskGroup { group in
             group.addTask {
                 for await events in stream.cancelOnGracefulShutdown() { await server.fanOut(events) }
+            }
+            group.addTask {
+                // Yjs checkpoints missing for the log's (a log from an older binary, an import, a rebuild): written
+                // in the background, so the first Yjs export of a document replays only the events since the
+                // nearest checkpoint. Commits keep them up to date from here on.
+                let log = server.log
+                await withGracefulShutdownHandler {
+                    await withTaskCancellationHandler {
+                        let status = await log.warmYjsCheckpoints()
+                        if status.checkpointsWritten > 0 {
+                            logger.info("Yjs checkpoints written ahead: \(status.checkpointsWritten) (\(status.eventsReplayed) events replayed)")
+                        }
+                    } onCancel: {
+                        Task { await log.stopYjsWarmUp() }
+                    }
+                } onGracefulShutdown: {
+                    Task { await log.stopYjsWarmUp() }
+                }
             }
             group.addTask {
                 while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -210,6 +234,8 @@ struct BackgroundService: Service {
             }
         }
         await server.flushProjections()
+        // A warm-up started by a late commit must not outlive the server (it stops at its next page).
+        await server.log.stopYjsWarmUp()
     }
 }
 

@@ -190,6 +190,7 @@ extension EventLog {
             }
         }
         for (name, head) in work { heads[name] = head }
+        if !checkpoints.isEmpty { scheduleYjsWarmUp(for: checkpoints) }
         publish(committed)
         return results
     }

@@ -202,6 +202,7 @@ extension EventLog {
             head.workSinceCheckpoint = work
             heads[info.name] = head
         }
+        scheduleYjsWarmUp(documents: documents.map(\.name))
         return written
     }
 

@@ -96,6 +96,9 @@ public actor EventLog {
         public var maxBatch: Int = 8192
         /// `FULL` (durable at commit) or `NORMAL` (for benchmarks that say so).
         public var synchronousFull: Bool = true
+        /// Write the Yjs checkpoints in the background as soon as commits write the log's (docs/crdt.md); off,
+        /// the first export that passes a log checkpoint writes its Yjs checkpoint.
+        public var warmsYjsCheckpoints: Bool = true
         public init() {}
     }
 
@@ -133,6 +136,7 @@ public actor EventLog {
     var inFlight: Set<String> = []
     var wokenDuringCommit: [String: Int] = [:]
     var notificationTask: Task<Void, Never>?
+    var yjsWarmUp = YjsWarmUpState()
 
     init(backend: any LogBackend, options: Options) {
         self.path = backend.location

@@ -50,6 +50,32 @@ import Testing
         }
     }
 
+    /// Two authors whose FNV-1a ids collide (the first repeat of a birthday search over `author-0`,
+    /// `author-1`, …; see Tests/MarksyncCoreTests/YjsClientIDTests.swift): the later one in log order is
+    /// listed under FNV-1a of `name#1`, and each id stands for one author.
+    @Test func authorsRouteWithCollidingAuthors() async throws {
+        let (first, second) = ("author-422789", "author-639192")
+        #expect(YjsProjection.clientID(for: first) == YjsProjection.clientID(for: second))
+        let (log, folder) = try await YjsTestKit.collidingAuthorsLog()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        let server = SyncServer(log: log, configuration: configuration)
+        try await server.addDocument("demo")
+        try await server.application().test(.router) { client in
+            let response = try await client.execute(uri: "/api/v1/docs/demo/yjs/authors", method: .get)
+            #expect(response.status == .ok)
+            let expected: JSONValue = .object([
+                String(YjsProjection.clientID(for: first)): .string(first),
+                String(YjsProjection.clientID(for: second + "#1")): .string(second),
+            ])
+            #expect(response.json?["clients"] == expected)
+            // Before the second author's first event, only the first is listed.
+            let early = try await client.execute(uri: "/api/v1/docs/demo/yjs/authors?at=1", method: .get)
+            #expect(early.json?["clients"] == .object([String(YjsProjection.clientID(for: first)): .string(first)]))
+        }
+    }
+
     @Test func tokensGuardTheYjsRoutes() async throws {
         let (server, folder) = try await makeServer(tokens: "reader:read")
         defer { try? FileManager.default.removeItem(at: folder) }

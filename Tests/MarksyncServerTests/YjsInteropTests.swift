@@ -88,6 +88,30 @@ import Testing
         try Self.check(.yjs, job: job, expected: expected)
     }
 
+    /// Two authors with colliding FNV-1a ids (YjsTestKit.collidingAuthorsLog): with one id for both, their
+    /// items would clash on (client, clock) and the readers would lose or reorder text.
+    @Test func collidingAuthorsReadBackInBothReaders() async throws {
+        try YjsTestKit.require(.pycrdt)
+        try YjsTestKit.require(.yjs)
+        let (log, folder) = try await YjsTestKit.collidingAuthorsLog()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let head = try await log.headSeq("demo")
+        let updates = try await log.yjsEventUpdates("demo", after: 0, through: head)
+        let seqs = [1, 2, 17, 33, head]
+        var expected = [String: [JSONValue]]()
+        var cases = [JSONValue]()
+        for seq in seqs {
+            cases.append(["name": .string("full@\(seq)"), "updates": [YjsTestKit.base64(try await log.yjsUpdate("demo", at: seq))]])
+            expected["full@\(seq)"] = [YjsTestKit.expected(try await log.state("demo", at: seq))]
+        }
+        cases.append(["name": "events", "updates": .array(updates.map { YjsTestKit.base64($0.update) }), "read_after": .array(seqs.map { .int($0 - 1) })])
+        var states = [JSONValue]()
+        for seq in seqs { states.append(YjsTestKit.expected(try await log.state("demo", at: seq))) }
+        expected["events"] = states
+        try Self.check(.pycrdt, job: ["cases": .array(cases)], expected: expected)
+        try Self.check(.yjs, job: ["cases": .array(cases)], expected: expected)
+    }
+
     @Test func goldenScenarioUpdatesLoadInBothReaders() throws {
         try YjsTestKit.require(.pycrdt)
         try YjsTestKit.require(.yjs)

@@ -46,6 +46,38 @@ enum YjsTestKit {
         return (log, folder)
     }
 
+    /// A log of document `demo` where two authors whose FNV-1a client ids collide (`author-422789`, then
+    /// `author-639192`) take turns inserting at the same places of one block, the way concurrent
+    /// typists would (items whose order Yjs settles by client id). Returns the log and its folder.
+    static func collidingAuthorsLog(events: Int = 60) async throws -> (log: EventLog, folder: URL) {
+        let folder = try InteropKit.temporaryFolder("yjs-collide")
+        var options = EventLog.Options()
+        options.checkpointEvents = 16
+        options.synchronousFull = false
+        let log = try await EventLog.open(path: folder.appendingPathComponent("log.db").path, options: options)
+        try await log.createDocument("demo")
+        let dmp = DiffMatchPatch()
+        var content = "head|tail"
+        var requests = [WriteRequest(document: "demo", author: "author-422789", change: .full(blockID: "markpact:file=a.txt", content: content))]
+        for n in 1..<events {
+            var scalars = Array(content.unicodeScalars)
+            let at = n % 4 == 0 ? scalars.count / 2 : 5
+            scalars.insert(contentsOf: (n % 2 == 0 ? "a\(n)😀" : "b\(n)").unicodeScalars, at: at)
+            if n % 7 == 0 { scalars.remove(at: 0) }
+            var view = String.UnicodeScalarView()
+            view.append(contentsOf: scalars)
+            let next = String(view)
+            let author = n % 2 == 0 ? "author-422789" : "author-639192"
+            requests.append(
+                WriteRequest(
+                    document: "demo", author: author,
+                    change: .patch(blockID: "markpact:file=a.txt", patch: dmp.patchToText(dmp.patchMake(content, next)), expectedSHA256: nil)))
+            content = next
+        }
+        for outcome in try await log.append(requests) where outcome.event == nil { Issue.record("refused: \(outcome)") }
+        return (log, folder)
+    }
+
     /// Random changes checked against a local copy of the document (so every one applies).
     struct RandomChanges {
         var state = DocumentState()

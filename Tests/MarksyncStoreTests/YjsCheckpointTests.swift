@@ -5,13 +5,16 @@ import MarksyncStore
 import Testing
 
 /// The Yjs checkpoints of the log (`yjs_checkpoints`, migration 0003): stored at the log's checkpoint
-/// seqs by the first projection that passes them, used by later exports, and only a cache.
+/// seqs by the first projection that passes them (these tests turn the background warm-up off; see
+/// YjsWarmUpTests), used by later exports, and only a cache.
 @Suite struct YjsCheckpointTests {
-    /// A log of `count` random changes (creates, patches, replacements, deletes; emoji included).
-    static func randomLog(count: Int, checkpointEvents: Int) async throws -> (EventLog, URL) {
+    /// A log of `count` random changes (creates, patches, replacements, deletes; emoji included), appended
+    /// `batch` at a time. Without `warmUp`, Yjs checkpoints are written only by exports (the lazy path).
+    static func randomLog(count: Int, checkpointEvents: Int, warmUp: Bool = false, batch: Int = .max) async throws -> (EventLog, URL) {
         var options = EventLog.Options()
         options.checkpointEvents = checkpointEvents
         options.synchronousFull = false
+        options.warmsYjsCheckpoints = warmUp
         let (log, folder) = try await temporaryLog(options)
         try await log.createDocument("demo")
         var rng = SplitMix64(seed: 3)
@@ -44,7 +47,12 @@ import Testing
             _ = try state.prepare(change, seq: state.seq + 1)
             requests.append(WriteRequest(document: "demo", author: ["alice", "bob"][Int(rng.next() % 2)], change: change, timestampMs: 1000))
         }
-        for outcome in try await log.append(requests) { #expect(outcome.isAppended) }
+        var start = 0
+        while start < requests.count {
+            let end = min(requests.count, start + batch)
+            for outcome in try await log.append(Array(requests[start..<end])) { #expect(outcome.isAppended) }
+            start = end
+        }
         return (log, folder)
     }
 

@@ -22,6 +22,9 @@ struct LogBench: AsyncParsableCommand {
     @Option(help: "Where to put the log (a temporary folder by default; removed afterwards).")
     var folder: String?
 
+    @Flag(help: "Ingest without the background Yjs warm-up (to measure what it costs the writer).")
+    var noYjsWarmUp = false
+
     func run() async throws {
         let report = Report(json: options.json)
         let base = folder ?? FileManager.default.temporaryDirectory.appendingPathComponent("marksync-bench-\(UUID().uuidString)").path
@@ -35,8 +38,12 @@ struct LogBench: AsyncParsableCommand {
 
         let patches = tracePatchTexts(edits)
 
-        report.section("automerge-paper as \(edits.count) patch events, one block, durable batches of \(batch):")
-        let log = try await EventLog.open(path: path)
+        report.section(
+            "automerge-paper as \(edits.count) patch events, one block, durable batches of \(batch), "
+                + (noYjsWarmUp ? "without the Yjs warm-up:" : "Yjs checkpoints warmed alongside:"))
+        var ingestOptions = EventLog.Options()
+        ingestOptions.warmsYjsCheckpoints = !noYjsWarmUp
+        let log = try await EventLog.open(path: path, options: ingestOptions)
         try await log.createDocument("paper")
         _ = try await log.append(WriteRequest(document: "paper", author: "setup", change: .full(blockID: blockID, content: trace.startContent)))
         let ingest = try await seconds { try await appendTracePatches(patches, blockID: blockID, to: log, batch: batch) }
@@ -44,6 +51,10 @@ struct LogBench: AsyncParsableCommand {
         guard head.block(blockID)?.content == trace.endContent else { throw ValidationError("the log's head differs from endContent") }
         report.add("ingest (parse, apply, encode, hash, append, fsync)", ingest, "s", target: "≤ 6 s")
         report.add("ingest rate", Double(edits.count) / ingest, "events/s")
+        // The Yjs checkpoints follow the log's in the background; the figures below are taken without it.
+        let warmUp = await seconds { await log.waitForYjsWarmUp() }
+        report.add("Yjs warm-up still running after the last ack", warmUp, "s")
+        if !noYjsWarmUp { report.add("  time the warm-ups took, all runs", await log.yjsWarmUpStatus.seconds, "s") }
 
         try await log.checkpointWAL()
         let stats = try await log.stats()
