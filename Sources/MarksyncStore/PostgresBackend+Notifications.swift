@@ -85,36 +85,39 @@ final class CommitHub: Sendable {
     private func listen(configuration: PostgresConnection.Configuration, logger: Logger) async {
         var failures = 0
         while !Task.isCancelled, !isClosed {
+            var named = configuration
+            // Named apart from the pool's connections, so that an operator can tell it in pg_stat_activity.
+            named.options.additionalStartupParameters = [("application_name", PostgresBackend.listenerName)]
             do {
-                var named = configuration
-                // Named apart from the pool's connections, so that an operator can tell it in pg_stat_activity.
-                named.options.additionalStartupParameters = [("application_name", PostgresBackend.listenerName)]
                 let connection = try await PostgresConnection.connect(configuration: named, id: 1, logger: logger)
                 let keep = state.withLock { state -> Bool in
                     if state.closed { return false }
                     state.connection = connection
                     return true
                 }
-                if !keep {
-                    try? await connection.close()
-                    return
-                }
-                try await connection.listen(on: PostgresBackend.commitChannel) { notifications in
-                    failures = 0
-                    // Listening now: wake every document at its head (commits may have happened unheard).
-                    let heads = try await connection.query("SELECT id, head_seq FROM documents", logger: logger).collect()
-                    for row in heads {
-                        let (id, seq) = try row.decode((Int64, Int).self)
-                        self.yield((id, seq))
+                do {
+                    if keep {
+                        try await connection.listen(on: PostgresBackend.commitChannel) { notifications in
+                            failures = 0
+                            // Listening now: wake every document at its head (commits may have happened unheard).
+                            let heads = try await connection.query("SELECT id, head_seq FROM documents", logger: logger).collect()
+                            for row in heads {
+                                let (id, seq) = try row.decode((Int64, Int).self)
+                                self.yield((id, seq))
+                            }
+                            for try await notification in notifications {
+                                let parts = notification.payload.split(separator: ":")
+                                if parts.count == 2, let doc = Int64(parts[0]), let seq = Int(parts[1]) { self.yield((doc, seq)) }
+                            }
+                        }
                     }
-                    for try await notification in notifications {
-                        let parts = notification.payload.split(separator: ":")
-                        if parts.count == 2, let doc = Int64(parts[0]), let seq = Int(parts[1]) { self.yield((doc, seq)) }
-                    }
+                } catch {
+                    logger.debug("marksync: listening on \(location) stopped: \(String(reflecting: error))")
                 }
+                // Closed on every path: a connection must not be released open.
                 try? await connection.close()
             } catch {
-                logger.debug("marksync: listening on \(location) failed: \(String(reflecting: error))")
+                logger.debug("marksync: cannot connect to \(location) to listen: \(String(reflecting: error))")
             }
             state.withLock { $0.connection = nil }
             if Task.isCancelled || isClosed { return }
