@@ -13,7 +13,7 @@ extension PostgresBackend {
     /// `COMMIT`. A unique key taken meanwhile by another node comes out as ``StoreError/Code/staleHead``.
     func insert(_ batch: InsertBatch) async throws(StoreError) -> InsertResult {
         let logger = self.logger
-        return try await transaction("storing \(batch.rows.count) events") { connection in
+        return try await transaction("storing \(batch.rows.count) events", retryable: true) { connection in
             try await Self.insert(batch, on: connection, logger: logger)
         }
     }

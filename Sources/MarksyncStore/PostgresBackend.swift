@@ -37,7 +37,12 @@ final class PostgresBackend: LogBackend {
     /// or `postgresql://…`) and applies the migrations of `migrations/postgres/` it lacks, serialised
     /// with an advisory lock so that nodes starting together do not race. A database whose schema was
     /// written by a newer marksync-log is refused.
-    static func open(url: String, maximumConnections: Int = 16, logger: Logger? = nil) async throws(StoreError) -> PostgresBackend {
+    ///
+    /// `synchronousCommit: false` sets `synchronous_commit = off` on the pool's connections (for benchmarks
+    /// that say so: a commit is then acknowledged before its WAL is flushed).
+    static func open(url: String, maximumConnections: Int = 16, synchronousCommit: Bool = true, logger: Logger? = nil)
+        async throws(StoreError) -> PostgresBackend
+    {
         let target = try PostgresURL(parsing: url)
         let logger = logger ?? Logger(label: "marksync.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
         let connection: PostgresConnection
@@ -55,6 +60,7 @@ final class PostgresBackend: LogBackend {
         try? await connection.close()
         var configuration = target.clientConfiguration
         configuration.options.maximumConnections = max(2, maximumConnections)
+        if !synchronousCommit { configuration.options.additionalStartupParameters.append(("synchronous_commit", "off")) }
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         return PostgresBackend(location: target.location, client: client, connectionConfiguration: target.connectionConfiguration, logger: logger)
     }
@@ -88,8 +94,12 @@ final class PostgresBackend: LogBackend {
     }
 
     /// Runs `body` in one transaction on one pooled connection: committed when it returns, rolled back
-    /// when it throws (a ``StoreError`` it throws comes out unchanged).
-    func transaction<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws(StoreError) -> T {
+    /// when it throws (a ``StoreError`` it throws comes out unchanged). With `retryable`, a conflict with a
+    /// concurrent transaction (a unique key taken, a serialization failure, a deadlock) is
+    /// ``StoreError/Code/staleHead``: the caller re-reads and tries again.
+    func transaction<T: Sendable>(_ what: String, retryable: Bool = false, _ body: (PostgresConnection) async throws -> T)
+        async throws(StoreError) -> T
+    {
         let logger = self.logger
         do {
             return try await client.withConnection { connection in
@@ -104,25 +114,26 @@ final class PostgresBackend: LogBackend {
                 }
             }
         } catch {
-            throw mapError(error, what)
+            throw mapError(error, what, retryable: retryable)
         }
     }
 
     /// A ``StoreError`` for a failure of PostgreSQL or of the connection to it.
-    func mapError(_ error: any Error, _ what: String) -> StoreError {
-        Self.mapError(error, what, location: location)
+    func mapError(_ error: any Error, _ what: String, retryable: Bool = false) -> StoreError {
+        Self.mapError(error, what, location: location, retryable: retryable)
     }
 
-    static func mapError(_ error: any Error, _ what: String, location: String) -> StoreError {
+    static func mapError(_ error: any Error, _ what: String, location: String, retryable: Bool = false) -> StoreError {
         if let error = error as? StoreError { return error }
         if let error = error as? PSQLError {
             if let state = error.serverInfo?[.sqlState] {
                 let message = error.serverInfo?[.message] ?? "error"
-                switch state {
-                case "23505", "40001", "40P01":
+                if retryable, ["23505", "40001", "40P01"].contains(state) {
                     // A unique key taken by a concurrent node, a serialization failure or a deadlock: the caller
                     // re-reads the heads and tries again.
                     return StoreError(.staleHead, "another process wrote to \(location) while \(what): \(message)")
+                }
+                switch state {
                 case "53100":
                     return StoreError(.database, "PostgreSQL at \(location) is out of disk space while \(what): free space on its server")
                 default:

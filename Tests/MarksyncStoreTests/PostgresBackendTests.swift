@@ -265,13 +265,15 @@ import Testing
         let a = try await Self.docID(backend, "a")
         let b = try await Self.docID(backend, "b")
         _ = try await backend.insert(Self.batch([Self.row(a, 1)], expected: [a: 0]))
-        // Document b is as expected, a is not: nothing of the batch is stored, for either document.
-        let rows = [Self.row(b, 1, author: "new-author", block: "new-block"), Self.row(a, 1, author: "new-author")]
+        // Document b is as expected, a is not: nothing of the batch is stored, for either document (a's row
+        // at seq 2 collides with nothing: only the head check refuses it).
+        let rows = [Self.row(b, 1, author: "new-author", block: "new-block"), Self.row(a, 2, author: "new-author")]
         let error = await Self.expectStoreError(.staleHead) { _ = try await backend.insert(Self.batch(rows, expected: [a: 0, b: 0])) }
         #expect(error != nil)
         #expect(try await backend.documentRow("b")?.headSeq == 0)
         #expect(try await backend.rawEvents(doc: b, after: 0, through: Int.max, limit: 10).isEmpty)
         #expect(try await backend.documentRow("a")?.headSeq == 1)
+        #expect(try await backend.rawEvents(doc: a, after: 0, through: Int.max, limit: 10).map(\.seq) == [1])
         #expect(try await backend.authors().values.sorted() == ["alice"])
         #expect(try await backend.blockKeys(doc: b).isEmpty)
     }
@@ -505,5 +507,9 @@ import Testing
         #expect(try await backend.setting("no_such_setting", writer: false) == nil)
         #expect(try await backend.setting("fsync; DROP TABLE events", writer: false) == nil)
         try await backend.checkpointWAL()
+        // A node opened for a benchmark that accepts acks before the WAL flush.
+        let fast = try await PostgresBackend.open(url: url, maximumConnections: 2, synchronousCommit: false)
+        #expect(try await fast.setting("synchronous_commit", writer: true) == "off")
+        await fast.close()
     }
 }
