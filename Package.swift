@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // C libraries from Debian's packages (liblz4-dev, zlib1g-dev).
@@ -43,17 +44,27 @@ let package = Package(
         // The pure core: blocks, diff-match-patch, hashing, LZ4. No I/O, no NIO, no GRDB.
         .target(name: "MarksyncCore", dependencies: ["CLZ4"], swiftSettings: swiftSettings),
 
-        // The log schema: numbered SQL files in migrations/, embedded in the binary.
+        // The log schema: numbered SQL files in migrations/ (SQLite) and migrations/postgres/ (PostgreSQL),
+        // embedded in the binary. PostgreSQL files are named NNNN_postgres_*.sql so that their generated
+        // `PackageResources` names do not collide with the SQLite ones.
         .target(
-            name: "MarksyncMigrations", path: "migrations", exclude: ["postgres"],
+            name: "MarksyncMigrations", path: "migrations",
             resources: [
                 .embedInCode("0001_initial.sql"), .embedInCode("0002_document_paths.sql"), .embedInCode("0003_yjs_checkpoints.sql"),
+                .embedInCode("postgres/0001_postgres_initial.sql"),
             ]),
 
-        // The event log: SQLite in WAL mode through GRDB, group commit, checkpoints, history queries.
+        // The event log: SQLite in WAL mode through GRDB, or PostgreSQL through postgres-nio (several nodes
+        // on one database); group commit, checkpoints, history queries.
         .target(
             name: "MarksyncStore",
-            dependencies: ["MarksyncCore", "MarksyncMigrations", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "MarksyncCore", "MarksyncMigrations", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -135,6 +146,7 @@ let package = Package(
             name: "MarksyncTestSupport",
             dependencies: [
                 "MarksyncServer", "MarksyncStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -204,7 +216,7 @@ let package = Package(
             name: "MarksyncStoreTests",
             dependencies: [
                 "MarksyncStore", "MarksyncCore", "MarksyncTraces", "MarksyncMigrations", "MarksyncTestSupport",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(

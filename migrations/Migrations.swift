@@ -7,3 +7,12 @@ public enum SQLiteMigrations {
         ("0003_yjs_checkpoints", String(decoding: PackageResources._003_yjs_checkpoints_sql, as: UTF8.self)),
     ]
 }
+
+/// The PostgreSQL schema's numbered SQL files (migrations/postgres/), embedded in the binary. Each file
+/// holds the same tables as the SQLite migrations up to its point, so both backends store identical logs.
+public enum PostgresMigrations {
+    /// The migrations in the order they are applied: (identifier, SQL).
+    public static let all: [(id: String, sql: String)] = [
+        ("0001_postgres_initial", String(decoding: PackageResources._001_postgres_initial_sql, as: UTF8.self))
+    ]
+}

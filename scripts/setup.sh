@@ -7,7 +7,10 @@ APT_PACKAGES=(libsqlite3-dev liblz4-dev zlib1g-dev pkg-config
     # The web UI's tests drive a real headless browser.
     chromium chromium-driver
     # Yjs as a reader of the CRDT projection's exports (Debian's packages of yjs, y-protocols, lib0).
-    nodejs node-yjs node-y-protocols node-lib0)
+    nodejs node-yjs node-y-protocols node-lib0
+    # PostgreSQL 15 for the PostgreSQL backend's tests, which initdb and start their own server in a temporary
+    # folder on a free loopback port (Tests/Support/LivePostgres.swift).
+    postgresql-15)
 # Reference implementations used by the tests and the vector generators.
 PIP_PACKAGES=("diff-match-patch==20241021" "openapi-spec-validator==0.7.1" "selenium==4.27.1")
 # The Python marksync client, agents and CLI (tests/interop: tools/interop/*.py). Installed without its
@@ -23,6 +26,11 @@ done
 if ((${#missing[@]})); then
     echo "setup: installing ${missing[*]} with apt-get"
     if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+    if [[ " ${missing[*]} " == *" postgresql-15 "* ]]; then
+        # No cluster of Debian's own (it would be started on port 5432): the tests run theirs.
+        $SUDO mkdir -p /etc/postgresql-common/createcluster.d
+        echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.d/marksync-no-main-cluster.conf >/dev/null
+    fi
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
