@@ -40,15 +40,12 @@ public struct LogStats: Sendable, Equatable, Codable {
 
 extension EventLog {
     /// Recomputes the hash chain, replays every event (checking recorded lengths and hashes), compares
-    /// every checkpoint and the head with the replay, and runs SQLite's integrity check.
+    /// every checkpoint and the head with the replay, and runs the database's own check (SQLite's quick_check; PostgreSQL: heads and gaps).
     /// - Parameter progress: called with (events done, events in all) now and then.
     public func verify(progress: (@Sendable (Int, Int) -> Void)? = nil) async throws(StoreError) -> VerifyReport {
         var report = VerifyReport()
+        // The database's own check comes after the documents' problems, which name the first bad seq.
         let integrity = try await backend.integrityCheck()
-        if integrity != ["ok"] {
-            report.problems.append(
-                VerifyProblem(document: "(database)", seq: nil, message: "integrity check: \(integrity.prefix(3).joined(separator: "; "))"))
-        }
         let documents = try await self.documents()
         let total = documents.reduce(0) { $0 + $1.headSeq }
         var done = 0
@@ -124,6 +121,10 @@ extension EventLog {
                 report.problems.append(
                     VerifyProblem(document: info.name, seq: info.headSeq, message: "the head projection differs from a full replay"))
             }
+        }
+        if integrity != ["ok"] {
+            report.problems.append(
+                VerifyProblem(document: "(database)", seq: nil, message: "integrity check: \(integrity.prefix(3).joined(separator: "; "))"))
         }
         return report
     }

@@ -158,7 +158,7 @@ public actor EventLog {
     /// PostgreSQL, `sqlite:PATH` or any other value is a SQLite file.
     public static func open(database: String, options: Options = Options()) async throws(StoreError) -> EventLog {
         if database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") {
-            throw StoreError(.cannotOpen, "this build of marksync-log has no PostgreSQL backend")
+            return try await open(backend: try await PostgresBackend.open(url: database, synchronousCommit: options.synchronousFull), options: options)
         }
         let path = database.hasPrefix("sqlite:") ? String(database.dropFirst("sqlite:".count)) : database
         return try await open(path: path, options: options)

@@ -5,9 +5,9 @@ import Testing
 @testable import MarksyncStore
 
 struct EventLogTests {
-    @Test func ingestThenReplayGivesTheFileBackByteForByte() async throws {
+    @Test(arguments: StoreBackend.allCases) func ingestThenReplayGivesTheFileBackByteForByte(backend: StoreBackend) async throws {
         for readme in exampleReadmes() {
-            let (log, _) = try await temporaryLog()
+            let (log, _) = try await temporaryLog(on: backend)
             let text = try String(contentsOf: readme, encoding: .utf8)
             let result = try await log.ingest(document: "demo", markdown: text, author: "tester")
             #expect(result.created)
@@ -20,19 +20,18 @@ struct EventLogTests {
         }
     }
 
-    @Test func reopeningRebuildsTheHeadFromTheLog() async throws {
-        let folder = try temporaryFolder()
-        let path = folder.appendingPathComponent("log.db").path
+    @Test(arguments: StoreBackend.allCases) func reopeningRebuildsTheHeadFromTheLog(backend: StoreBackend) async throws {
+        let (path, _) = try await temporaryDatabase(backend)
         let text = try String(contentsOf: exampleReadmes()[0], encoding: .utf8)
         var options = EventLog.Options()
         options.checkpointEvents = 3
         do {
-            let log = try await EventLog.open(path: path, options: options)
+            let log = try await EventLog.open(database: path, options: options)
             _ = try await log.ingest(document: "demo", markdown: text, author: "tester")
             _ = try await log.append(
                 WriteRequest(document: "demo", author: "editor", change: .full(blockID: "markpact:run", content: "echo reopened")))
         }
-        let reopened = try await EventLog.open(path: path, options: options)
+        let reopened = try await EventLog.open(database: path, options: options)
         let head = try await reopened.head("demo")
         #expect(head.block("markpact:run")?.content == "echo reopened")
         var expected = MarkpactDocument(parsing: text)
@@ -51,8 +50,8 @@ struct EventLogTests {
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("log.db-wal").path))
     }
 
-    @Test func patchesAreCheckedAndRejectionsStoreNothing() async throws {
-        let (log, _) = try await temporaryLog()
+    @Test(arguments: StoreBackend.allCases) func patchesAreCheckedAndRejectionsStoreNothing(backend: StoreBackend) async throws {
+        let (log, _) = try await temporaryLog(on: backend)
         try await log.createDocument("d")
         let create = try await log.append(
             WriteRequest(document: "d", author: "a", change: .full(blockID: "markpact:file=a.py", content: "x = 1\ny = 2\n")))
@@ -77,8 +76,8 @@ struct EventLogTests {
         #expect(try await log.head("d").block("markpact:file=a.py")?.content == "x = 1\ny = 3\n")
     }
 
-    @Test func idempotentWritesStoreOneEvent() async throws {
-        let (log, _) = try await temporaryLog()
+    @Test(arguments: StoreBackend.allCases) func idempotentWritesStoreOneEvent(backend: StoreBackend) async throws {
+        let (log, _) = try await temporaryLog(on: backend)
         try await log.createDocument("d")
         let request = WriteRequest(document: "d", author: "a", change: .full(blockID: "markpact:run", content: "echo 1"), clientMessageID: "m-1")
         let first = try await log.append(request)
@@ -94,8 +93,8 @@ struct EventLogTests {
         #expect(try await log.headSeq("d") == 1)
     }
 
-    @Test func optimisticConcurrencyRebasesOrConflicts() async throws {
-        let (log, _) = try await temporaryLog()
+    @Test(arguments: StoreBackend.allCases) func optimisticConcurrencyRebasesOrConflicts(backend: StoreBackend) async throws {
+        let (log, _) = try await temporaryLog(on: backend)
         try await log.createDocument("d")
         let base = "line one\nline two\nline three\nline four\n"
         _ = try await log.append(WriteRequest(document: "d", author: "a", change: .full(blockID: "markpact:file=a.txt", content: base)))
@@ -128,8 +127,8 @@ struct EventLogTests {
         #expect(try await log.headSeq("d") == 3)
     }
 
-    @Test func concurrentAppendersShareCommitsAndGetDenseSeqs() async throws {
-        let (log, _) = try await temporaryLog()
+    @Test(arguments: StoreBackend.allCases) func concurrentAppendersShareCommitsAndGetDenseSeqs(backend: StoreBackend) async throws {
+        let (log, _) = try await temporaryLog(on: backend)
         try await log.createDocument("d")
         let seqs = try await withThrowingTaskGroup(of: [Int].self) { group in
             for writer in 0..<16 {

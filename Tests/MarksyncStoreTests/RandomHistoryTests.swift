@@ -88,10 +88,10 @@ struct RandomHistoryTests {
         return source.joined(separator: "\n")
     }
 
-    @Test func replayDiffAndBlameMatchTheReference() async throws {
+    @Test(arguments: StoreBackend.allCases) func replayDiffAndBlameMatchTheReference(backend: StoreBackend) async throws {
         var options = EventLog.Options()
         options.checkpointEvents = 97  // many checkpoints, so reads start from one
-        let (log, _) = try await temporaryLog(options)
+        let (log, _) = try await temporaryLog(options, on: backend)
         try await log.createDocument("doc")
         var random = SplitMix64(seed: 20_261_126)
         func pick(_ n: Int) -> Int { Int(random.next() % UInt64(max(n, 1))) }

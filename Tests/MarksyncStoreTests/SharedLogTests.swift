@@ -6,12 +6,11 @@ import Testing
 /// Two `EventLog`s on one database, as two processes (or two `serve` nodes) would have: a writer whose
 /// head is stale catches up instead of failing, seqs stay dense, and observers get every event once, in order.
 @Suite struct SharedLogTests {
-    @Test func aStaleWriterCatchesUpAndItsObserversSeeEveryEventOnceInOrder() async throws {
-        let folder = try temporaryFolder()
+    @Test(arguments: StoreBackend.allCases) func aStaleWriterCatchesUpAndItsObserversSeeEveryEventOnceInOrder(backend: StoreBackend) async throws {
+        let (path, folder) = try await temporaryDatabase(backend)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("log.db").path
-        let first = try await EventLog.open(path: path)
-        let second = try await EventLog.open(path: path)
+        let first = try await EventLog.open(database: path)
+        let second = try await EventLog.open(database: path)
         try await first.createDocument("doc")
         #expect(try await second.headSeq("doc") == 0)  // loads the second's head before the first writes
         let seen = await second.committedEvents()
@@ -34,9 +33,29 @@ import Testing
         #expect(seqs == Array(1...10))
         #expect(authors == Array(repeating: "first", count: 5) + Array(repeating: "second", count: 5))
 
-        let reopened = try await EventLog.open(path: path)
+        let reopened = try await EventLog.open(database: path)
         #expect(try await reopened.verify().isClean)
         #expect(try await reopened.head("doc") == second.head("doc"))
+    }
+
+    /// On PostgreSQL a node learns of another node's commits without writing (LISTEN/NOTIFY wake-ups, then a
+    /// page from the table): its head and its observers follow.
+    @Test func aNodeFollowsAnotherNodesCommitsWithoutWriting() async throws {
+        let (database, _) = try await temporaryDatabase(.postgres)
+        let writer = try await EventLog.open(database: database)
+        let reader = try await EventLog.open(database: database)
+        try await writer.createDocument("doc")
+        #expect(try await reader.headSeq("doc") == 0)
+        let seen = await reader.committedEvents()
+        for index in 1...20 {
+            _ = try await writer.append(
+                WriteRequest(document: "doc", author: "writer", change: .full(blockID: "markpact:file=a.txt", content: "v\(index)\n")))
+        }
+        let received = try await firstEvents(20, of: seen)
+        #expect(received.map(\.seq) == Array(1...20))
+        #expect(try await reader.head("doc") == writer.head("doc"))
+        await writer.close()
+        await reader.close()
     }
 }
 

@@ -1,6 +1,8 @@
 import Foundation
 import MarksyncCore
 import MarksyncStore
+import MarksyncTestSupport
+import Testing
 
 /// A fresh folder under the system temp folder.
 func temporaryFolder() throws -> URL {
@@ -9,10 +11,29 @@ func temporaryFolder() throws -> URL {
     return url
 }
 
-/// A new log in a fresh folder.
-func temporaryLog(_ options: EventLog.Options = EventLog.Options()) async throws -> (EventLog, URL) {
+/// The backends the store's suite runs on: the same tests, parameterised (issue 8).
+enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    /// A SQLite file in a fresh folder.
+    case sqlite
+    /// A fresh database on the PostgreSQL 15 that LivePostgres starts for the test process.
+    case postgres
+
+    var testDescription: String { rawValue }
+}
+
+/// A fresh, empty database of a backend: a `--db` value, and a folder for files the test writes.
+func temporaryDatabase(_ backend: StoreBackend) async throws -> (database: String, folder: URL) {
     let folder = try temporaryFolder()
-    let log = try await EventLog.open(path: folder.appendingPathComponent("log.db").path, options: options)
+    switch backend {
+    case .sqlite: return (folder.appendingPathComponent("log.db").path, folder)
+    case .postgres: return (try await LivePostgres.database(), folder)
+    }
+}
+
+/// A new log on a fresh database (SQLite unless told otherwise).
+func temporaryLog(_ options: EventLog.Options = EventLog.Options(), on backend: StoreBackend = .sqlite) async throws -> (EventLog, URL) {
+    let (database, folder) = try await temporaryDatabase(backend)
+    let log = try await EventLog.open(database: database, options: options)
     return (log, folder)
 }
 

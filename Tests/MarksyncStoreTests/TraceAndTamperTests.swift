@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import MarksyncCore
 import MarksyncMigrations
+import MarksyncTestSupport
 import MarksyncTraces
 import Testing
 
@@ -18,13 +19,13 @@ struct TraceAndTamperTests {
         return nil
     }
 
-    @Test func sephBlogTraceReplaysToEveryCheckedSeq() async throws {
+    @Test(arguments: StoreBackend.allCases) func sephBlogTraceReplaysToEveryCheckedSeq(backend: StoreBackend) async throws {
         guard let folder = try Self.traceFolder() else { return }
         let trace = try EditingTrace.load(path: folder + "/seph-blog1.json.gz")
         let edits = trace.edits
         var options = EventLog.Options()
         options.checkpointEvents = 5_000
-        let (log, _) = try await temporaryLog(options)
+        let (log, _) = try await temporaryLog(options, on: backend)
         try await log.createDocument("blog")
         let block = "markpact:file=blog.md"
         _ = try await log.append(WriteRequest(document: "blog", author: "setup", change: .full(blockID: block, content: trace.startContent)))
@@ -54,12 +55,11 @@ struct TraceAndTamperTests {
     }
 
     /// A log of 300 events over a few blocks, closed, for tampering.
-    static func makeLog() async throws -> String {
-        let folder = try temporaryFolder()
-        let path = folder.appendingPathComponent("log.db").path
+    static func makeLog(_ backend: StoreBackend = .sqlite) async throws -> String {
+        let (path, _) = try await temporaryDatabase(backend)
         var options = EventLog.Options()
         options.checkpointEvents = 64
-        let log = try await EventLog.open(path: path, options: options)
+        let log = try await EventLog.open(database: path, options: options)
         try await log.createDocument("d")
         var requests = [WriteRequest]()
         for i in 0..<300 {
@@ -73,58 +73,70 @@ struct TraceAndTamperTests {
             _ = try await log.append(Array(requests[start..<(start + 10)]))
             start += 10
         }
+        await log.close()
         return path
     }
 
-    static func tamper(_ path: String, _ sql: String) throws {
-        let queue = try DatabaseQueue(path: path)
-        try queue.write { db in try db.execute(sql: sql) }
+    /// Runs SQL on a closed log behind the store's back (each statement valid on both backends).
+    static func tamper(_ path: String, _ sql: String) async throws {
+        if path.hasPrefix("postgres") {
+            try await LivePostgres.execute(sql, in: path)
+        } else {
+            let queue = try DatabaseQueue(path: path)
+            try await queue.write { db in try db.execute(sql: sql) }
+        }
     }
 
     static func verify(_ path: String) async throws -> VerifyReport {
-        try await EventLog.open(path: path).verify()
+        try await EventLog.open(database: path).verify()
     }
 
-    @Test func cleanLogVerifies() async throws {
-        let report = try await Self.verify(try await Self.makeLog())
+    @Test(arguments: StoreBackend.allCases) func cleanLogVerifies(backend: StoreBackend) async throws {
+        let report = try await Self.verify(try await Self.makeLog(backend))
         #expect(report.isClean, "\(report.problems)")
         #expect(report.events == 300)
         #expect(report.checkpoints >= 4)
     }
 
-    @Test func flippedPayloadByteIsFoundAtItsSeq() async throws {
-        let path = try await Self.makeLog()
+    @Test(arguments: StoreBackend.allCases) func flippedPayloadBitIsFoundAtItsSeq(backend: StoreBackend) async throws {
+        let path = try await Self.makeLog(backend)
         // Flip one bit in the middle of event 150's stored payload.
-        let queue = try DatabaseQueue(path: path)
-        try await queue.write { db in
-            let payload = try Data.fetchOne(db, sql: "SELECT payload FROM events WHERE seq = 150")!
-            var bytes = [UInt8](payload)
-            bytes[bytes.count / 2] ^= 0x10
-            try db.execute(sql: "UPDATE events SET payload = ? WHERE seq = 150", arguments: [Data(bytes)])
+        if backend == .postgres {
+            try await Self.tamper(
+                path, "UPDATE events SET payload = set_byte(payload, length(payload) / 2, get_byte(payload, length(payload) / 2) # 16) WHERE seq = 150")
+        } else {
+            let queue = try DatabaseQueue(path: path)
+            try await queue.write { db in
+                var bytes = [UInt8](try Data.fetchOne(db, sql: "SELECT payload FROM events WHERE seq = 150")!)
+                bytes[bytes.count / 2] ^= 0x10
+                try db.execute(sql: "UPDATE events SET payload = ? WHERE seq = 150", arguments: [Data(bytes)])
+            }
         }
         let report = try await Self.verify(path)
         #expect(!report.isClean)
         #expect(report.problems.first?.seq == 150, "\(report.problems)")
     }
 
-    @Test func deletedRowIsFound() async throws {
-        let path = try await Self.makeLog()
-        try Self.tamper(path, "DELETE FROM events WHERE seq = 100")
+    @Test(arguments: StoreBackend.allCases) func deletedRowIsFound(backend: StoreBackend) async throws {
+        let path = try await Self.makeLog(backend)
+        try await Self.tamper(path, "DELETE FROM events WHERE seq = 100")
         let report = try await Self.verify(path)
         #expect(report.problems.first?.seq == 100, "\(report.problems)")
         #expect(report.problems.first?.message.contains("missing") == true)
     }
 
-    @Test func reorderedRowsAreFound() async throws {
-        let path = try await Self.makeLog()
-        try Self.tamper(path, "UPDATE events SET seq = -1 WHERE seq = 200; UPDATE events SET seq = 200 WHERE seq = 201; UPDATE events SET seq = 201 WHERE seq = -1")
+    @Test(arguments: StoreBackend.allCases) func reorderedRowsAreFound(backend: StoreBackend) async throws {
+        let path = try await Self.makeLog(backend)
+        for sql in ["UPDATE events SET seq = -1 WHERE seq = 200", "UPDATE events SET seq = 200 WHERE seq = 201", "UPDATE events SET seq = 201 WHERE seq = -1"] {
+            try await Self.tamper(path, sql)
+        }
         let report = try await Self.verify(path)
         #expect(report.problems.first?.seq == 200, "\(report.problems)")
     }
 
     @Test func damagedCheckpointIsFound() async throws {
         let path = try await Self.makeLog()
-        try Self.tamper(path, "UPDATE checkpoints SET state = zeroblob(length(state)) WHERE seq = (SELECT min(seq) FROM checkpoints)")
+        try await Self.tamper(path, "UPDATE checkpoints SET state = zeroblob(length(state)) WHERE seq = (SELECT min(seq) FROM checkpoints)")
         let report = try await Self.verify(path)
         #expect(!report.isClean)
         #expect(report.problems.contains { $0.message.contains("checkpoint") }, "\(report.problems)")
@@ -189,7 +201,7 @@ struct TraceAndTamperTests {
 
     @Test func newerLogIsRefused() async throws {
         let path = try await Self.makeLog()
-        try Self.tamper(path, "INSERT INTO grdb_migrations VALUES ('9999_from_the_future')")
+        try await Self.tamper(path, "INSERT INTO grdb_migrations VALUES ('9999_from_the_future')")
         do {
             _ = try await EventLog.open(path: path)
             Issue.record("a log with an unknown migration was opened")
