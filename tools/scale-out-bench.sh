@@ -105,7 +105,7 @@ p99 = (result.get("latency") or {}).get("p99")
 cpu = result.get("serverCPUMicrosPerAck")
 duration = float(result.get("seconds") or seconds)
 if result.get("nacks") or result.get("errors"):
-    print(f"{label}: {result.get('nacks')} nacks, {result.get('errors')} errors", file=sys.stderr)
+    print(f"{label}: {result.get('nacks')} nacks, {result.get('errors')} errors: {result.get('notes')}", file=sys.stderr)
 pg = float(pg1) - float(pg0)
 idle = float(idle1) - float(idle0)
 cores = os.cpu_count()

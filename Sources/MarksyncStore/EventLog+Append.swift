@@ -94,6 +94,75 @@ extension EventLog {
     }
 
     private func commitOnce(_ batch: [PendingWrite]) async throws -> [Result<[WriteOutcome], StoreError>] {
+        let requests = batch.map(\.requests)
+        if backend.isShared {
+            // Several nodes: validate under the documents' row locks, after bringing the heads up to what is
+            // stored, so that no other node commits in between (no stale batch, no retry storm).
+            var ids = [Int64]()
+            for document in Set(requests.joined().map(\.document)).sorted() {
+                if let head = try? await loadHead(document) { ids.append(head.id) }
+            }
+            let (inserted, validated) = try await backend.insertLocked(docs: ids) { stored in
+                try await self.validateLocked(requests, stored: stored)
+            }
+            return finish(validated, inserted: inserted)
+        }
+        let validated = try await validate(requests)
+        var inserted: InsertResult?
+        if let rows = insertBatch(for: validated) { inserted = try await backend.insert(rows) }
+        return finish(validated, inserted: inserted)
+    }
+
+    /// A batch checked against the heads: what to store, the heads after it, and each caller's outcomes.
+    struct ValidatedBatch: Sendable {
+        var work: [String: Head] = [:]
+        var startSeqs: [Int64: Int] = [:]
+        var rows = [EventRow]()
+        var checkpoints = [CheckpointRow]()
+        var committed = [Event]()
+        var results = [Result<[WriteOutcome], StoreError>]()
+    }
+
+    /// Under the locks: heads brought up to the stored ones, then the batch validated against them.
+    private func validateLocked(_ requests: [[WriteRequest]], stored: [Int64: Int]) async throws -> (batch: InsertBatch?, value: ValidatedBatch) {
+        for (name, head) in heads where (stored[head.id] ?? 0) > head.state.seq { try await catchUp(name) }
+        let validated = try await validate(requests)
+        return (insertBatch(for: validated), validated)
+    }
+
+    /// The rows of a validated batch as the backend stores them (nil when nothing is to be stored).
+    private func insertBatch(for validated: ValidatedBatch) -> InsertBatch? {
+        if validated.rows.isEmpty { return nil }
+        return InsertBatch(
+            rows: validated.rows, checkpoints: validated.checkpoints,
+            heads: validated.work.values.map { (id: $0.id, seq: $0.state.seq, hash: Data($0.hash)) }, expectedSeqs: validated.startSeqs,
+            authors: authorIDs, blockKeys: Dictionary(uniqueKeysWithValues: validated.work.values.map { ($0.id, $0.blockKeys) }))
+    }
+
+    /// After the commit: the new authors and block keys, the new heads, the observers told.
+    private func finish(_ validated: ValidatedBatch, inserted: InsertResult?) -> [Result<[WriteOutcome], StoreError>] {
+        var work = validated.work
+        if let inserted {
+            for (name, id) in inserted.authors {
+                authorIDs[name] = id
+                authorNames[id] = name
+            }
+            for (name, var head) in work {
+                for (blockID, key) in inserted.keys[head.id] ?? [:] {
+                    head.blockKeys[blockID] = key
+                    head.blockIDs[key] = blockID
+                }
+                work[name] = head
+            }
+        }
+        for (name, head) in work { heads[name] = head }
+        if !validated.checkpoints.isEmpty { scheduleYjsWarmUp(for: validated.checkpoints) }
+        publish(validated.committed)
+        return validated.results
+    }
+
+    /// Checks each request against working copies of the heads and turns the accepted ones into rows.
+    private func validate(_ batch: [[WriteRequest]]) async throws -> ValidatedBatch {
         var work: [String: Head] = [:]
         var startSeqs: [Int64: Int] = [:]
         var rows = [EventRow]()
@@ -104,9 +173,9 @@ extension EventLog {
         let now = Self.nowMs()
         let duplicates = try await storedDuplicates(in: batch)
 
-        for pending in batch {
+        for requests in batch {
             var outcomes = [WriteOutcome]()
-            for request in pending.requests {
+            for request in requests {
                 var head: Head
                 // Taken out of the dictionary so the block buffers stay uniquely referenced (no copy per event).
                 if let copy = work.removeValue(forKey: request.document) {
@@ -170,29 +239,8 @@ extension EventLog {
             results.append(.success(outcomes))
         }
 
-        if !rows.isEmpty {
-            let heads = work.values.map { (id: $0.id, seq: $0.state.seq, hash: Data($0.hash)) }
-            let inserted = try await backend.insert(
-                InsertBatch(
-                    rows: rows, checkpoints: checkpoints, heads: heads, expectedSeqs: startSeqs, authors: authorIDs,
-                    blockKeys: Dictionary(uniqueKeysWithValues: work.values.map { ($0.id, $0.blockKeys) })))
-            let (newAuthors, newKeys) = (inserted.authors, inserted.keys)
-            for (name, id) in newAuthors {
-                authorIDs[name] = id
-                authorNames[id] = name
-            }
-            for (name, var head) in work {
-                for (blockID, key) in newKeys[head.id] ?? [:] {
-                    head.blockKeys[blockID] = key
-                    head.blockIDs[key] = blockID
-                }
-                work[name] = head
-            }
-        }
-        for (name, head) in work { heads[name] = head }
-        if !checkpoints.isEmpty { scheduleYjsWarmUp(for: checkpoints) }
-        publish(committed)
-        return results
+        return ValidatedBatch(
+            work: work, startSeqs: startSeqs, rows: rows, checkpoints: checkpoints, committed: committed, results: results)
     }
 
     /// Turns a request into an event applied to `head` (or a rejection), with optimistic concurrency: when
@@ -255,10 +303,10 @@ extension EventLog {
     }
 
     /// Events already stored under the batch's client message ids.
-    private func storedDuplicates(in batch: [PendingWrite]) async throws -> [String: [String: Event]] {
+    private func storedDuplicates(in batch: [[WriteRequest]]) async throws -> [String: [String: Event]] {
         var wanted: [String: Set<String>] = [:]
-        for pending in batch {
-            for request in pending.requests {
+        for requests in batch {
+            for request in requests {
                 if let id = request.clientMessageID { wanted[request.document, default: []].insert(id) }
             }
         }

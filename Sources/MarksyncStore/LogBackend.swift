@@ -91,6 +91,13 @@ protocol LogBackend: Sendable {
     func authorsAndTimes(doc: Int64, seqs: [Int]) async throws(StoreError) -> [(seq: Int, author: Int64, ts: Int64)]
     /// Stores one group commit (see the protocol's description).
     func insert(_ batch: InsertBatch) async throws(StoreError) -> InsertResult
+    /// A group commit prepared under the documents' locks (several nodes on one database): takes the row
+    /// locks of `docs` in one transaction, calls `prepare` with their heads as stored, and stores the batch
+    /// it returns (nothing when nil) in that same transaction before committing. No other node can commit
+    /// to these documents in between, so the batch is never stale.
+    func insertLocked<Value: Sendable>(
+        docs: [Int64], _ prepare: @Sendable ([Int64: Int]) async throws -> (batch: InsertBatch?, value: Value)
+    ) async throws(StoreError) -> (result: InsertResult?, value: Value)
 
     // Checkpoints
     func checkpoint(doc: Int64, atOrBefore seq: Int) async throws(StoreError) -> StoredCheckpoint?
@@ -132,4 +139,19 @@ protocol LogBackend: Sendable {
     func commitNotifications() -> AsyncStream<(doc: Int64, seq: Int)>?
     /// Closes connections.
     func close() async
+}
+
+extension LogBackend {
+    /// Without locks across calls (one writer process): the heads as stored now, then an insert that
+    /// still checks them.
+    func insertLocked<Value: Sendable>(
+        docs: [Int64], _ prepare: @Sendable ([Int64: Int]) async throws -> (batch: InsertBatch?, value: Value)
+    ) async throws(StoreError) -> (result: InsertResult?, value: Value) {
+        let prepared: (batch: InsertBatch?, value: Value)
+        do { prepared = try await prepare([:]) } catch let error as StoreError { throw error } catch {
+            throw StoreError(.database, "preparing the append failed: \(error)")
+        }
+        guard let batch = prepared.batch else { return (nil, prepared.value) }
+        return (try await insert(batch), prepared.value)
+    }
 }

@@ -18,6 +18,26 @@ extension PostgresBackend {
         }
     }
 
+    func insertLocked<Value: Sendable>(
+        docs: [Int64], _ prepare: @Sendable ([Int64: Int]) async throws -> (batch: InsertBatch?, value: Value)
+    ) async throws(StoreError) -> (result: InsertResult?, value: Value) {
+        let logger = self.logger
+        return try await transaction("storing events under the documents' locks", retryable: true) { connection in
+            var stored: [Int64: Int] = [:]
+            let ids = Array(Set(docs)).sorted()
+            if !ids.isEmpty {
+                let rows = try await connection.rows("SELECT id, head_seq FROM documents WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE", logger)
+                for row in rows {
+                    let (id, seq) = try row.decode((Int64, Int).self)
+                    stored[id] = seq
+                }
+            }
+            let prepared = try await prepare(stored)
+            guard let batch = prepared.batch else { return (nil, prepared.value) }
+            return (try await Self.insert(batch, on: connection, logger: logger), prepared.value)
+        }
+    }
+
     static func insert(_ batch: InsertBatch, on connection: PostgresConnection, logger: Logger) async throws -> InsertResult {
         // 1. The per-document serialisation: a row lock on each document, taken in id order (no deadlock
         // between two nodes appending to the same documents), then the heads must be the expected ones.

@@ -65,6 +65,8 @@ struct ScaleOutTests {
         defer { socket.cancel() }
         _ = await socket.next(types: ["manifest"])
         await socket.send(wireMessage("subscribe", ["since": .int(0)]))
+        // Events sent before `subscribed` belong to the plain connection's feed, not to the subscription.
+        guard await socket.next(types: ["subscribed"], timeout: .seconds(10)) != nil else { throw InteropFailure(message: "no subscribed") }
         let control: Set<String> = ["manifest", "subscribed", "caught_up", "ack", "nack", "error", "pong"]
         while !stop.isSet {
             guard let message = await socket.next(timeout: .milliseconds(200)) else { continue }
