@@ -116,13 +116,7 @@ final class SyncConnection: Sendable {
                         }
                         for event in page {
                             if Task.isCancelled { return }
-                            let blockID = event.body.blockID
-                            var old: String?
-                            if case .blockPatched = event.body, let blockID { old = state.block(blockID)?.content }
-                            try state.apply(event.body, seq: event.seq)
-                            var new: String?
-                            if case .blockPatched = event.body, let blockID { new = state.block(blockID)?.content }
-                            await send(Wire.eventMessage(event, oldContent: old, newContent: new))
+                            await send(try Wire.applyForSubscribers(event, to: &state))
                             server.metrics.delivered()
                         }
                     }
