@@ -48,17 +48,12 @@ actor DocumentHub {
     /// Fans out committed events of this document (the log yields them in seq order after each commit).
     func deliver(_ events: [Event]) {
         for event in events where event.document == document && event.seq == mirror.seq + 1 {
-            let blockID = event.body.blockID
-            let old: String? =
-                if case .blockPatched = event.body, let blockID { mirror.block(blockID)?.content } else { nil }
-            do { try mirror.apply(event.body, seq: event.seq) } catch {
+            let text: String
+            do { text = try Wire.applyForSubscribers(event, to: &mirror) } catch {
                 // The log applied it; the mirror cannot disagree unless it is out of date: resynchronise.
                 mirror.seq = event.seq
                 continue
             }
-            let new: String? =
-                if case .blockPatched = event.body, let blockID { mirror.block(blockID)?.content } else { nil }
-            let text = Wire.eventMessage(event, oldContent: old, newContent: new)
             for subscription in subscriptions.values {
                 subscription.offer(seq: event.seq, origin: event.origin, text: text)
             }

@@ -61,18 +61,25 @@ final class SyncConnection: Sendable {
             await send(Wire.error("unknown_document", "there is no document \(document) on this server"))
             return
         }
-        do {
-            // The WebSocket layer allows big frames; oversized messages are refused here, with a reason.
-            for try await message in inbound.messages(maxSize: server.configuration.maxMessageBytes * 4 + 1024) {
-                let bytes: [UInt8]
-                switch message {
-                case .text(let text): bytes = Array(text.utf8)
-                case .binary(let buffer): bytes = Array(buffer.readableBytesView)  // the seed accepted JSON in binary frames
+        // A reader task queues the frames; this loop takes what has arrived and handles it in order, so the
+        // writes a client sent without waiting (pipelined) are stored in one append and acked in order.
+        let inbox = Inbox()
+        await withDiscardingTaskGroup { group in
+            group.addTask { [self] in
+                do {
+                    // The WebSocket layer allows big frames; oversized messages are refused here, with a reason.
+                    for try await message in inbound.messages(maxSize: server.configuration.maxMessageBytes * 4 + 1024) {
+                        switch message {
+                        case .text(let text): await inbox.push(Array(text.utf8))
+                        case .binary(let buffer): await inbox.push(Array(buffer.readableBytesView))  // the seed accepted JSON in binary frames
+                        }
+                    }
+                } catch {
+                    logger.debug("connection \(id) ended: \(error)")
                 }
-                if let reply = await handle(bytes) { await send(reply) }
+                inbox.finish()
             }
-        } catch {
-            logger.debug("connection \(id) ended: \(error)")
+            while let batch = await inbox.take() { await handle(batch) }
         }
         mutable.withLock { $0.pump?.cancel() }
         await server.hub(for: document)?.remove(id)
@@ -116,13 +123,7 @@ final class SyncConnection: Sendable {
                         }
                         for event in page {
                             if Task.isCancelled { return }
-                            let blockID = event.body.blockID
-                            var old: String?
-                            if case .blockPatched = event.body, let blockID { old = state.block(blockID)?.content }
-                            try state.apply(event.body, seq: event.seq)
-                            var new: String?
-                            if case .blockPatched = event.body, let blockID { new = state.block(blockID)?.content }
-                            await send(Wire.eventMessage(event, oldContent: old, newContent: new))
+                            await send(try Wire.applyForSubscribers(event, to: &state))
                             server.metrics.delivered()
                         }
                     }
@@ -141,30 +142,100 @@ final class SyncConnection: Sendable {
 
     // MARK: - Messages
 
+    /// What a message is, once parsed and checked.
+    enum Parsed {
+        /// Answered already (a refusal), or nothing to answer.
+        case reply(String?)
+        /// A write, ready to be appended.
+        case write(PreparedWrite)
+        /// Any other message, handled by ``dispatch(_:_:)``.
+        case other(type: String, json: JSONValue)
+    }
+
+    /// A write request with what its reply needs.
+    struct PreparedWrite {
+        var type: String
+        var blockID: String
+        var request: WriteRequest
+    }
+
+    /// Handles messages that arrived together, in order, sending each reply. Consecutive writes are stored with
+    /// one append (one transaction, in order: each is checked against the ones before it, as if sent one by
+    /// one); any other message waits until the writes before it are acked.
+    func handle(_ batch: [[UInt8]]) async {
+        var writes = [PreparedWrite]()
+        for bytes in batch {
+            switch parse(bytes) {
+            case .write(let prepared):
+                writes.append(prepared)
+            case .reply(let reply):
+                await flush(&writes)
+                if let reply { await send(reply) }
+            case .other(let type, let json):
+                await flush(&writes)
+                if let reply = await dispatchCatching(type, json) { await send(reply) }
+            }
+        }
+        await flush(&writes)
+    }
+
+    private func flush(_ writes: inout [PreparedWrite]) async {
+        if writes.isEmpty { return }
+        for reply in await commit(writes) { await send(reply) }
+        writes.removeAll()
+    }
+
     /// Handles one message and returns the reply to send back, if any.
     func handle(_ bytes: [UInt8]) async -> String? {
+        switch parse(bytes) {
+        case .reply(let reply): return reply
+        case .write(let prepared): return await commit([prepared])[0]
+        case .other(let type, let json): return await dispatchCatching(type, json)
+        }
+    }
+
+    /// Parses and checks a message; a write becomes a request.
+    func parse(_ bytes: [UInt8]) -> Parsed {
         server.metrics.received()
         let allowed = mutable.withLock { $0.limiter.allow() }
         guard allowed else {
             server.metrics.nack("rate_limited")
-            return Wire.error("rate_limited", "too many messages; slow down (limit \(Int(server.configuration.rateLimit))/s)")
+            return .reply(Wire.error("rate_limited", "too many messages; slow down (limit \(Int(server.configuration.rateLimit))/s)"))
         }
         guard bytes.count <= server.configuration.maxMessageBytes else {
             server.metrics.nack("too_large")
-            return Wire.error("too_large", "message of \(bytes.count) bytes is over the limit of \(server.configuration.maxMessageBytes)")
+            return .reply(Wire.error("too_large", "message of \(bytes.count) bytes is over the limit of \(server.configuration.maxMessageBytes)"))
         }
         guard let json = JSONValue.parse(bytes) else {
             server.metrics.nack("bad_json")
-            return Wire.error("bad_json", "the message is not JSON")
+            return .reply(Wire.error("bad_json", "the message is not JSON"))
         }
         guard case .object = json else {
             server.metrics.nack("bad_message")
-            return Wire.error("bad_message", "a message must be a JSON object with a type")
+            return .reply(Wire.error("bad_message", "a message must be a JSON object with a type"))
         }
         guard let type = json["type"]?.stringValue else {
             server.metrics.nack("bad_message")
-            return Wire.error("bad_message", "the message has no string field type")
+            return .reply(Wire.error("bad_message", "the message has no string field type"))
         }
+        switch type {
+        case "patch", "full", "merge", "create", "delete":
+            do {
+                try require(.write)
+                return .write(try prepareWrite(type, json))
+            } catch let error as ProtocolFailure {
+                server.metrics.nack(error.reason)
+                return .reply(Wire.nack(json["block_id"]?.stringValue, error.reason, error.message))
+            } catch {
+                server.metrics.nack("internal")
+                return .reply(Wire.nack(json["block_id"]?.stringValue, "internal", "the server could not handle this message: \(error)"))
+            }
+        default:
+            return .other(type: type, json: json)
+        }
+    }
+
+    private func dispatchCatching(_ type: String, _ json: JSONValue) async -> String? {
         do {
             return try await dispatch(type, json)
         } catch let error as ProtocolFailure {
@@ -236,7 +307,7 @@ final class SyncConnection: Sendable {
 
         case "patch", "full", "merge", "create", "delete":
             try require(.write)
-            return try await write(type, json)
+            return await commit([try prepareWrite(type, json)])[0]
 
         case "review", "deploy":
             try require(.write)
@@ -375,8 +446,8 @@ final class SyncConnection: Sendable {
         }
     }
 
-    /// patch / full / merge / create / delete → one write request → ack or nack.
-    private func write(_ type: String, _ json: JSONValue) async throws -> String {
+    /// patch / full / merge / create / delete → a write request (checked, not yet stored).
+    private func prepareWrite(_ type: String, _ json: JSONValue) throws -> PreparedWrite {
         let blockID = try string(json, "block_id")
         let change: Change
         switch type {
@@ -406,12 +477,28 @@ final class SyncConnection: Sendable {
             document: document, author: sender.isEmpty ? name : sender, change: change, clientMessageID: try optionalString(json, "id"),
             baseSeq: try optionalInt(json, "base_seq"), baseSHA256: try optionalString(json, "base_sha"))
         request.origin = id
+        return PreparedWrite(type: type, blockID: blockID, request: request)
+    }
+
+    /// Stores writes with one append (in order) and returns their replies (ack or nack), in order.
+    private func commit(_ writes: [PreparedWrite]) async -> [String] {
         let started = ContinuousClock.now
-        let outcome: WriteOutcome
-        do { outcome = try await server.log.append(request) } catch {
-            throw ProtocolFailure(reason: "storage", message: "the log could not store the change: \(error.message)")
+        let outcomes: [WriteOutcome]
+        do { outcomes = try await server.log.append(writes.map(\.request)) } catch {
+            return writes.map { write in
+                server.metrics.nack("storage")
+                return Wire.nack(write.blockID, "storage", "the log could not store the change: \(error.message)")
+            }
         }
-        server.metrics.commit(ContinuousClock.now - started)
+        let elapsed = ContinuousClock.now - started
+        return zip(writes, outcomes).map { write, outcome in
+            server.metrics.commit(elapsed)
+            return reply(to: write, outcome)
+        }
+    }
+
+    private func reply(to write: PreparedWrite, _ outcome: WriteOutcome) -> String {
+        let (type, blockID, request) = (write.type, write.blockID, write.request)
         switch outcome {
         case .appended(let event, _), .duplicate(let event):
             var fields: [String: JSONValue] = ["block_id": .string(blockID), "seq": .int(event.seq)]
@@ -437,6 +524,72 @@ final class SyncConnection: Sendable {
             if let id = request.clientMessageID { extra["id"] = .string(id) }
             server.metrics.nack(error.code)
             return Wire.nack(blockID, error.code, error.message, extra: extra)
+        }
+    }
+}
+
+/// The frames a connection has received and not handled yet. The reader waits when too many (or too many
+/// bytes) are queued (back-pressure to the client through TCP); the handler takes everything queued at once.
+final class Inbox: Sendable {
+    private struct State {
+        var queue: [[UInt8]] = []
+        var bytes = 0
+        var finished = false
+        var taker: CheckedContinuation<Void, Never>?
+        var pusher: CheckedContinuation<Void, Never>?
+    }
+    static let limit = 256
+    /// The reader also waits while this many bytes are queued (frames may be up to 4 MiB before being refused).
+    static let byteLimit = 8 << 20
+    private let state = Mutex(State())
+
+    func push(_ bytes: [UInt8]) async {
+        let taker = state.withLock { state in
+            state.queue.append(bytes)
+            state.bytes += bytes.count
+            return state.taker.take()
+        }
+        taker?.resume()
+        await withCheckedContinuation { continuation in
+            let resumeNow = state.withLock { state -> Bool in
+                if state.queue.count < Self.limit && state.bytes < Self.byteLimit { return true }
+                state.pusher = continuation
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    func finish() {
+        let taker = state.withLock { state in
+            state.finished = true
+            return state.taker.take()
+        }
+        taker?.resume()
+    }
+
+    /// Everything queued (up to ``limit``), or nil when the reader finished and nothing is left.
+    func take() async -> [[UInt8]]? {
+        while true {
+            let (batch, pusher, done) = state.withLock { state -> ([[UInt8]], CheckedContinuation<Void, Never>?, Bool) in
+                if state.queue.isEmpty { return ([], nil, state.finished) }
+                let count = min(state.queue.count, Self.limit)
+                let batch = Array(state.queue.prefix(count))
+                state.queue.removeFirst(count)
+                state.bytes -= batch.reduce(0) { $0 + $1.count }
+                return (batch, state.pusher.take(), false)
+            }
+            pusher?.resume()
+            if !batch.isEmpty { return batch }
+            if done { return nil }
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state -> Bool in
+                    if !state.queue.isEmpty || state.finished { return true }
+                    state.taker = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
         }
     }
 }

@@ -32,20 +32,38 @@ enum Wire {
         return message("manifest", ["blocks": .object(blocks), "doc": .string(document), "seq": .int(state.seq)])
     }
 
-    /// The message a subscriber gets for one event. For a patch, `oldContent` and `newContent` are the
-    /// block before and after it: the patch sent is recomputed from one to the other, so any client in
-    /// sync applies it exactly.
-    static func eventMessage(_ event: Event, oldContent: String?, newContent: String?) -> String {
+    /// Applies a committed event to `state` (a subscriber's view of the document, at the seq before the
+    /// event) and returns the message subscribers get for it. A patch is relayed as the writer sent it when
+    /// it is one hunk found exactly where it says (any client in sync applies it exactly); otherwise a patch
+    /// is computed from the block before to the block after. The sha is the one the writer's patch was
+    /// checked against, when it gave one.
+    static func applyForSubscribers(_ event: Event, to state: inout DocumentState) throws(ApplyError) -> String {
+        guard case .blockPatched(let blockID, let patchText, let length, let resultSHA) = event.body else {
+            try state.apply(event.body, seq: event.seq)
+            return eventMessage(event, patch: nil)
+        }
+        let relay = try state.applyPatchForRelay(blockID: blockID, patchText: patchText, resultLength: length, resultSHA256: resultSHA, seq: event.seq)
+        let block = state.block(blockID)
+        switch relay {
+        case .verbatim:
+            return eventMessage(event, patch: (patchText, resultSHA ?? block?.sha256 ?? SHA256.hexDigest(of: "")))
+        case .recompute(let old):
+            let new = block?.content ?? ""
+            let dmp = DiffMatchPatch()
+            return eventMessage(event, patch: (dmp.patchToText(dmp.patchMake(old, new)), resultSHA ?? SHA256.hexDigest(of: new)))
+        }
+    }
+
+    /// The message a subscriber gets for one event. For a patch event, `patch` is the patch text to send
+    /// and the block's new sha (see ``applyForSubscribers(_:to:)``).
+    static func eventMessage(_ event: Event, patch: (text: String, sha: String)?) -> String {
         var fields: [String: JSONValue] = ["seq": .int(event.seq), "sender": .string(event.author), "doc": .string(event.document)]
         if let id = event.clientMessageID { fields["id"] = .string(id) }
         switch event.body {
         case .blockPatched(let blockID, _, _, _):
-            let old = oldContent ?? ""
-            let new = newContent ?? ""
-            let dmp = DiffMatchPatch()
             fields["block_id"] = .string(blockID)
-            fields["patch"] = .string(dmp.patchToText(dmp.patchMake(old, new)))
-            fields["sha"] = .string(SHA256.hexDigest(of: new))
+            fields["patch"] = .string(patch?.text ?? "")
+            fields["sha"] = .string(patch?.sha ?? "")
             return message("patch", fields)
         case .blockReplaced(let blockID, let content):
             fields["block_id"] = .string(blockID)

@@ -40,10 +40,13 @@ public struct DocumentState: Sendable, Equatable {
         public var scalars: [UInt32] { padded.scalars(DocumentState.padding..<(padded.count - DocumentState.padding)) }
 
         /// The content.
-        public var content: String { DMPCodePoints.string(scalars) }
+        public var content: String { String(decoding: utf8, as: UTF8.self) }
 
         /// The sha256 of the content (UTF-8).
-        public var sha256: String { SHA256.hexDigest(of: content) }
+        public var sha256: String { SHA256.hexDigest(of: utf8) }
+
+        /// The content as UTF-8 (without making a string of it first).
+        var utf8: [UInt8] { padded.utf8(DocumentState.padding..<(padded.count - DocumentState.padding)) }
 
         init(id: String, header: BlockHeader, content: String, bodyIsOneEmptyLine: Bool, seq: Int) {
             self.id = id
@@ -171,12 +174,24 @@ public struct DocumentState: Sendable, Equatable {
     public mutating func applyStoredPatch(
         blockID id: String, patches: [Patch], resultLength: Int, resultSHA256: String?, seq newSeq: Int, verifying: Bool = false
     ) throws(ApplyError) {
+        var exact = true
+        try applyStoredPatch(
+            blockID: id, patches: patches, resultLength: resultLength, resultSHA256: resultSHA256, seq: newSeq, verifying: verifying,
+            exact: &exact)
+    }
+
+    /// ``applyStoredPatch(blockID:patches:resultLength:resultSHA256:seq:verifying:)`` that also tells whether
+    /// every hunk applied exactly where expected.
+    mutating func applyStoredPatch(
+        blockID id: String, patches: [Patch], resultLength: Int, resultSHA256: String?, seq newSeq: Int, verifying: Bool,
+        exact: inout Bool
+    ) throws(ApplyError) {
         let i = try existingIndex(id)
         let halfApplies = Self.mayHalfApply(patches)
         let saved = halfApplies ? blocks[i].padded : nil
         let savedLines = halfApplies ? blocks[i].lines : nil
         var splices = blocks[i].lines.splices(margin: Self.padding)
-        let applied = Self.apply(patches, to: &blocks[i].padded, recording: &splices)
+        let applied = Self.apply(patches, to: &blocks[i].padded, recording: &splices, exact: &exact)
         blocks[i].lines.apply(splices, to: blocks[i].padded, seq: newSeq)
         if applied.contains(false) {
             // A single failed hunk changes nothing; several hunks may have half-applied.
@@ -202,6 +217,39 @@ public struct DocumentState: Sendable, Equatable {
         blocks[i].versionSeq = newSeq
 
         seq = newSeq
+    }
+
+    /// How a committed patch event is passed on to subscribers in sync with the state it applied to.
+    public enum PatchRelay: Sendable, Equatable {
+        /// The stored patch text can be sent as it is: one hunk whose text sits exactly where the hunk
+        /// says, with at least the padding of context at both ends, which every diff-match-patch port
+        /// applies the same way (no fuzzy match, no split).
+        case verbatim
+        /// A patch must be computed from this content (the block before the event) to the new one.
+        case recompute(oldContent: String)
+    }
+
+    /// Applies a stored patch event like ``apply(_:seq:verifying:)`` and tells how to relay it (the fan-out
+    /// path: it avoids converting the block to a string and diffing it for the usual one-hunk edit).
+    public mutating func applyPatchForRelay(
+        blockID id: String, patchText: String, resultLength: Int, resultSHA256: String?, seq newSeq: Int
+    ) throws(ApplyError) -> PatchRelay {
+        let i = try existingIndex(id)
+        let patches: [Patch]
+        do { patches = try Self.dmp.patchFromText(patchText) } catch {
+            throw ApplyError("bad_patch", "the patch text cannot be parsed: \(error)")
+        }
+        if Self.cleanSplice(patches, in: blocks[i].padded) != nil {
+            try applyStoredPatch(blockID: id, patches: patches, resultLength: resultLength, resultSHA256: resultSHA256, seq: newSeq)
+            return .verbatim
+        }
+        // The block before (a reference: the buffer is copied when the patch writes to it).
+        let before = blocks[i]
+        var exact = true
+        try applyStoredPatch(
+            blockID: id, patches: patches, resultLength: resultLength, resultSHA256: resultSHA256, seq: newSeq, verifying: false,
+            exact: &exact)
+        return exact ? .verbatim : .recompute(oldContent: before.content)
     }
 
     /// Applies a block patch with the caller's expectations checked first (the write path): fails with
@@ -243,15 +291,25 @@ public struct DocumentState: Sendable, Equatable {
     /// exactly where expected: what typing produces) is spliced into the gap buffer directly; anything else
     /// goes through diff-match-patch on a contiguous copy. Every splice is recorded for blame.
     static func apply(_ patches: [Patch], to text: inout ScalarBuffer, recording splices: inout LineSplices) -> [Bool] {
+        var exact = true
+        return apply(patches, to: &text, recording: &splices, exact: &exact)
+    }
+
+    /// ``apply(_:to:recording:)`` that also tells whether every hunk was found exactly where expected.
+    static func apply(_ patches: [Patch], to text: inout ScalarBuffer, recording splices: inout LineSplices, exact: inout Bool) -> [Bool] {
         if let (range, replacement) = cleanSplice(patches, in: text) {
             splices.record(text, start: range.lowerBound, end: range.upperBound, replacement: replacement)
             text.replace(range, with: replacement)
             return [true]
         }
         var recorder = splices
-        defer { splices = recorder }
+        var allExact = true
+        defer {
+            splices = recorder
+            exact = exact && allExact
+        }
         return text.withContiguous { array in
-            dmp.patchApply(patches, toPadded: &array) { current, start, end, replacement in
+            dmp.patchApply(patches, toPadded: &array, exact: &allExact) { current, start, end, replacement in
                 recorder.record(current, start: start, end: end, replacement: replacement)
             }
         }

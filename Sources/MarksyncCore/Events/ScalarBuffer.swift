@@ -52,6 +52,55 @@ public struct ScalarBuffer: Sendable, ScalarText {
     /// All code points.
     public var array: [UInt32] { scalars(0..<count) }
 
+    /// The UTF-8 form of a range of code points; values that are not Unicode scalars become U+FFFD (as
+    /// ``DMPCodePoints/string(_:)`` writes them).
+    func utf8(_ range: Range<Int>) -> [UInt8] {
+        let gap = gapEnd - gapStart
+        let parts: [Range<Int>] =
+            if range.upperBound <= gapStart {
+                [range]
+            } else if range.lowerBound >= gapStart {
+                [(range.lowerBound + gap)..<(range.upperBound + gap)]
+            } else {
+                [range.lowerBound..<gapStart, gapEnd..<(range.upperBound + gap)]
+            }
+        return storage.withUnsafeBufferPointer { scalars in
+            [UInt8](unsafeUninitializedCapacity: range.count * 4) { out, written in
+                var n = 0
+                for part in parts {
+                    for k in part {
+                        let value = scalars[k]
+                        if value < 0x80 {
+                            out[n] = UInt8(truncatingIfNeeded: value)
+                            n += 1
+                        } else if value < 0x800 {
+                            out[n] = UInt8(truncatingIfNeeded: 0xC0 | (value >> 6))
+                            out[n + 1] = UInt8(truncatingIfNeeded: 0x80 | (value & 0x3F))
+                            n += 2
+                        } else if value < 0x10000 && !(value >= 0xD800 && value <= 0xDFFF) {
+                            out[n] = UInt8(truncatingIfNeeded: 0xE0 | (value >> 12))
+                            out[n + 1] = UInt8(truncatingIfNeeded: 0x80 | ((value >> 6) & 0x3F))
+                            out[n + 2] = UInt8(truncatingIfNeeded: 0x80 | (value & 0x3F))
+                            n += 3
+                        } else if value >= 0x10000 && value <= 0x10FFFF {
+                            out[n] = UInt8(truncatingIfNeeded: 0xF0 | (value >> 18))
+                            out[n + 1] = UInt8(truncatingIfNeeded: 0x80 | ((value >> 12) & 0x3F))
+                            out[n + 2] = UInt8(truncatingIfNeeded: 0x80 | ((value >> 6) & 0x3F))
+                            out[n + 3] = UInt8(truncatingIfNeeded: 0x80 | (value & 0x3F))
+                            n += 4
+                        } else {
+                            out[n] = 0xEF
+                            out[n + 1] = 0xBF
+                            out[n + 2] = 0xBD
+                            n += 3
+                        }
+                    }
+                }
+                written = n
+            }
+        }
+    }
+
     /// Moves the gap so it starts at `position`.
     private mutating func moveGap(to position: Int) {
         if position == gapStart { return }

@@ -327,6 +327,17 @@ extension DiffMatchPatch {
         _ patches: [Patch], toPadded text: inout [UInt32],
         willSplice: ((_ text: [UInt32], _ start: Int, _ end: Int, _ replacement: [UInt32]) -> Void)?
     ) -> [Bool] {
+        var exact = true
+        return patchApply(patches, toPadded: &text, exact: &exact, willSplice: willSplice)
+    }
+
+    /// ``patchApply(_:toPadded:willSplice:)`` that also tells whether every hunk was found exactly where
+    /// it was expected (`exact` stays true): then any port of diff-match-patch applies the same patches
+    /// to the same text in the same way, without fuzzy matching.
+    func patchApply(
+        _ patches: [Patch], toPadded text: inout [UInt32], exact: inout Bool,
+        willSplice: ((_ text: [UInt32], _ start: Int, _ end: Int, _ replacement: [UInt32]) -> Void)?
+    ) -> [Bool] {
         if patches.isEmpty { return [] }
         // Python's `text = text[:p] + insert + text[q:]`, reported to willSplice as made.
         func splice(_ p: Int, _ q: Int, _ insert: [UInt32]) {
@@ -370,6 +381,7 @@ extension DiffMatchPatch {
                 startLoc = matchMain(text, text1, expectedLoc)
             }
             if startLoc == -1 {
+                exact = false
                 results.append(false)
                 // Subtract the delta for this failed patch from subsequent patches.
                 delta -= patch.length2 - patch.length1
@@ -383,9 +395,11 @@ extension DiffMatchPatch {
                 : DMPOps.sliceBounds(text.count, startLoc, endLoc + maxBits)
             if text[foundRange].elementsEqual(text1) {
                 // Perfect match, just shove the replacement text in.
+                if startLoc != expectedLoc { exact = false }
                 splice(startLoc, startLoc + text1.count, diffText2(patch.diffs))
                 continue
             }
+            exact = false
             // Imperfect match: diff to get a framework of equivalent indices.
             let text2 = Array(text[foundRange])
             var diffs = diffMain(text1, text2, checkLines: false)

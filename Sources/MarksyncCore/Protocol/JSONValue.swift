@@ -44,11 +44,26 @@ public enum JSONValue: Sendable, Equatable, Codable {
 
     /// Parses JSON text; nil when it is not JSON.
     public static func parse(_ data: some DataProtocol) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(data))
+        if let value = data.withContiguousStorageIfAvailable({ JSONText.parse($0) }) { return value }
+        return Array(data).withUnsafeBufferPointer { JSONText.parse($0) }
+    }
+
+    /// Parses JSON text; nil when it is not JSON.
+    public static func parse(_ text: String) -> JSONValue? {
+        var text = text
+        return text.withUTF8 { JSONText.parse($0) }
     }
 
     /// Compact JSON text with sorted keys.
-    public var text: String {
+    public var text: String { JSONText.write(self) ?? "null" }
+
+    /// ``parse(_:)`` through Foundation's `JSONDecoder` (the reference the tests compare with).
+    static func parseWithFoundation(_ data: some DataProtocol) -> JSONValue? {
+        try? JSONDecoder().decode(JSONValue.self, from: Data(data))
+    }
+
+    /// ``text`` through Foundation's `JSONEncoder` (the reference the tests compare with).
+    var textWithFoundation: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "null"
