@@ -6,7 +6,7 @@
 # Builds the tests, then runs ServerCrashTests (Tests/MarksyncServerTests/ServerCrashTests.swift) with
 # MARKSYNC_CRASH_KILLS=KILLS: `marksync-log serve README.md --port 0 --db …` runs as a child process while 8
 # WebSocket clients write `full` messages with client message ids and record every ack; the server is
-# killed with SIGKILL at a random moment (150–700 ms into each round) and restarted on the same files,
+# killed with SIGKILL at a random moment (150–700 ms after the round's first 8 acks) and restarted on the same files,
 # KILLS times. After every kill: every acked write is in the log at the seq of its ack, `verify` is clean,
 # each block holds its last acked write (or the one sent after it), and README.md is whole; after every
 # restart README.md equals the replay of the head. At the end `marksync-log verify` must exit 0.

@@ -163,12 +163,7 @@ extension EventLog {
 
     /// Checks each request against working copies of the heads and turns the accepted ones into rows.
     private func validate(_ batch: [[WriteRequest]]) async throws -> ValidatedBatch {
-        var work: [String: Head] = [:]
-        var startSeqs: [Int64: Int] = [:]
-        var rows = [EventRow]()
-        var checkpoints = [CheckpointRow]()
-        var committed = [Event]()
-        var results = [Result<[WriteOutcome], StoreError>]()
+        var out = ValidatedBatch()
         var seenClientIDs: [String: [String: Event]] = [:]
         let now = Self.nowMs()
         let duplicates = try await storedDuplicates(in: batch)
@@ -178,7 +173,7 @@ extension EventLog {
             for request in requests {
                 var head: Head
                 // Taken out of the dictionary so the block buffers stay uniquely referenced (no copy per event).
-                if let copy = work.removeValue(forKey: request.document) {
+                if let copy = out.work.removeValue(forKey: request.document) {
                     head = copy
                 } else {
                     let loaded: Result<Head, StoreError>
@@ -191,12 +186,12 @@ extension EventLog {
                         outcomes.append(.rejected(ApplyError("unknown_document", error.message), current: nil))
                         continue
                     }
-                    startSeqs[head.id] = head.state.seq
+                    out.startSeqs[head.id] = head.state.seq
                 }
                 if let id = request.clientMessageID {
                     if let earlier = seenClientIDs[request.document]?[id] ?? duplicates[request.document]?[id] {
                         outcomes.append(.duplicate(earlier))
-                        work[request.document] = head
+                        out.work[request.document] = head
                         continue
                     }
                 }
@@ -204,7 +199,7 @@ extension EventLog {
                 let outcome = await prepare(request, seq: seq, head: &head)
                 guard case .appended(var event, let rebased) = outcome else {
                     outcomes.append(outcome)
-                    work[request.document] = head
+                    out.work[request.document] = head
                     continue
                 }
                 event.timestampMs = request.timestampMs ?? now
@@ -215,7 +210,7 @@ extension EventLog {
                     blockID: event.body.blockID, payload: payload)
                 event.hash = hash
                 let (codec, stored) = PayloadCodec.encode(payload)
-                rows.append(
+                out.rows.append(
                     EventRow(
                         doc: head.id, seq: seq, timestampMs: event.timestampMs, author: event.author, kind: event.body.kind.rawValue,
                         blockID: event.body.blockID, baseSeq: event.baseSeq, clientID: event.clientMessageID,
@@ -226,21 +221,20 @@ extension EventLog {
                 if head.eventsSinceCheckpoint >= options.checkpointEvents || head.workSinceCheckpoint >= options.checkpointWork {
                     // A checkpoint of the state right after this event, written in the same transaction.
                     let (codec, state) = PayloadCodec.encode(head.state.encodeCheckpoint())
-                    checkpoints.append(
+                    out.checkpoints.append(
                         CheckpointRow(doc: head.id, seq: seq, codec: codec == .lz4 ? 1 : 0, state: Data(state), hash: Data(hash)))
                     head.eventsSinceCheckpoint = 0
                     head.workSinceCheckpoint = 0
                 }
                 if let id = request.clientMessageID { seenClientIDs[request.document, default: [:]][id] = event }
-                work[request.document] = head
-                committed.append(event)
+                out.work[request.document] = head
+                out.committed.append(event)
                 outcomes.append(.appended(event, rebased: rebased))
             }
-            results.append(.success(outcomes))
+            out.results.append(.success(outcomes))
         }
 
-        return ValidatedBatch(
-            work: work, startSeqs: startSeqs, rows: rows, checkpoints: checkpoints, committed: committed, results: results)
+        return out
     }
 
     /// Turns a request into an event applied to `head` (or a rejection), with optimistic concurrency: when

@@ -93,7 +93,14 @@ import Testing
         // The plan, then the control API's port on standard output.
         let reader = out.fileHandleForReading
         let (apiPort, printed) = try await readListeningPort(reader)
-        #expect(apiPort > 0, "orchestrate serves the control API: \(printed)")
+        if apiPort == 0 {
+            // It stopped before serving: say why (its standard error), instead of failing further down.
+            if process.isRunning { process.terminate() }
+            try await waitForExit(process)
+            let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            Issue.record("orchestrate did not serve the control API (exit \(process.terminationStatus)): \(printed)\n\(errors.suffix(3000))")
+            return
+        }
         // The agents go live: the consumers appear on the server.
         #expect(
             try await waitUntil(timeout: .seconds(20)) {

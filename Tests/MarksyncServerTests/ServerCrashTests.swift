@@ -158,6 +158,14 @@ struct ServerCrashTests {
                 for client in 0..<Self.clients {
                     group.addTask { await ledger.write(client: client, round: round, port: server.port) }
                 }
+                // The kill comes at a random moment once the writers are writing (on a loaded machine the
+                // server and the clients may take longer than `lifetime` to get going).
+                let started = ContinuousClock.now
+                while ledger.state.withLock({ state in state.acks.filter { $0.id.hasPrefix("r\(round)-") }.count }) < Self.clients,
+                    ContinuousClock.now - started < .seconds(15)
+                {
+                    try? await Task.sleep(for: .milliseconds(5))
+                }
                 try? await Task.sleep(for: .milliseconds(lifetime))
                 server.kill9()
                 await group.waitForAll()
