@@ -30,6 +30,8 @@ PIDS=()
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 cleanup() {
     for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    sleep 1
+    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
     [ -f "$WORK/pg/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$WORK"
@@ -64,7 +66,7 @@ EOF
 }
 idle_seconds() { awk '/^cpu /{print ($5+$6)/'"$(getconf CLK_TCK)"'}' /proc/stat; }
 
-# start_node NAME DB → prints "PORT PID"
+# start_node NAME DB → prints "PORT PID" (it runs in a subshell: the caller records the pid in PIDS)
 start_node() {
     local name=$1 db=$2 folder="$WORK/$1"
     mkdir -p "$folder"
@@ -72,7 +74,6 @@ start_node() {
     LOG_LEVEL=warning "$BIN/marksync-log" serve "$folder/README.md" --port 0 --db "$db" --doc bench --rate-limit 1000000 \
         >"$folder/out.txt" 2>"$folder/err.txt" &
     local pid=$!
-    PIDS+=("$pid")
     for _ in $(seq 1 300); do
         if grep -q '^listening ' "$folder/out.txt" 2>/dev/null; then
             echo "$(sed -n 's/^listening //p' "$folder/out.txt" | head -1) $pid"
@@ -120,6 +121,7 @@ printf '%-22s %s\n' "run" "figures (marksync-loadgen writers-$WRITERS, durable a
 
 # 1. SQLite, one node.
 read -r port pid < <(start_node sqlite "$WORK/sqlite/log.db")
+PIDS+=("$pid")
 run "sqlite-1-node" "ws://127.0.0.1:$port" "$pid"
 kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
 
@@ -135,6 +137,7 @@ PG_PID=$(head -1 "$WORK/pg/postmaster.pid")
 
 # 2. PostgreSQL, one node.
 read -r port pid < <(start_node pg1 "postgres://postgres@127.0.0.1:$PG_PORT/bench1")
+PIDS+=("$pid")
 run "postgres-1-node" "ws://127.0.0.1:$port" "$pid" "$PG_PID"
 kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
 
@@ -142,6 +145,7 @@ kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
 urls=() pids=()
 for node in 0 1 2; do
     read -r port pid < <(start_node "pg3-$node" "postgres://postgres@127.0.0.1:$PG_PORT/bench3")
+    PIDS+=("$pid")
     urls+=("ws://127.0.0.1:$port")
     pids+=("$pid")
 done

@@ -85,7 +85,8 @@ struct ScaleOutTests {
 
         // Each node projects the document to its own README (its own disk); the log is shared.
         var children = [ServerChild]()
-        defer { for child in children where child.process.isRunning { child.kill9() } }
+        // Every node is stopped at the end, whatever happened (a node left running would outlive the test).
+        defer { for child in children { kill(child.process.processIdentifier, SIGKILL) } }
         for node in 0..<Self.nodes {
             let nodeFolder = folder.appendingPathComponent("node\(node)")
             try FileManager.default.createDirectory(at: nodeFolder, withIntermediateDirectories: true)
