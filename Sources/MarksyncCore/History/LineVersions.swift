@@ -133,7 +133,6 @@ public struct LineSplices: Sendable {
     /// Records that `text[start..<end]` is about to be replaced by `replacement`.
     public mutating func record(_ text: some ScalarText, start: Int, end: Int, replacement: some Collection<UInt32>) {
         let lower = margin
-        let upper = text.count - margin
         var start = min(max(start, 0), text.count)
         var end = min(max(end, 0), text.count)
         var replacement = Array(replacement)
@@ -143,18 +142,8 @@ public struct LineSplices: Sendable {
             end = start
         }
         // Padding is context: it is in the replaced range and in the replacement alike. Strip it.
-        if start < lower {
-            let cut = min(lower - start, replacement.count)
-            replacement.removeFirst(cut)
-            start = lower
-            end = max(end, start)
-        }
-        if end > upper {
-            let cut = min(end - upper, replacement.count)
-            replacement.removeLast(cut)
-            end = upper
-            start = min(start, end)
-        }
+        (start, end, replacement) = PaddedSplice.strippingPadding(
+            start: start, end: end, replacement: replacement, count: text.count, margin: margin)
         // Trim what the splice leaves as it was (diff-match-patch rewrites its context too).
         var head = 0
         while start + head < end, head < replacement.count, text[start + head] == replacement[head] { head += 1 }

@@ -357,23 +357,8 @@ public struct YjsProjection: Sendable {
 
     /// The edits of one splice of a padded text (`text[start..<end]` replaced), padding left out.
     static func spliceEdits(_ text: [UInt32], start: Int, end: Int, replacement: [UInt32], margin: Int) -> [TextEdit] {
-        var start = start
-        var end = end
-        var replacement = replacement
-        let lower = margin
-        let upper = text.count - margin
-        if start < lower {
-            let cut = min(lower - start, replacement.count)
-            replacement.removeFirst(cut)
-            start = lower
-            end = max(end, start)
-        }
-        if end > upper {
-            let cut = min(end - upper, replacement.count)
-            replacement.removeLast(cut)
-            end = upper
-            start = min(start, end)
-        }
+        let (start, end, replacement) = PaddedSplice.strippingPadding(
+            start: start, end: end, replacement: replacement, count: text.count, margin: margin)
         return diffEdits(from: Array(text[start..<end]), to: replacement).map {
             switch $0 {
             case .insert(let position, let scalars): .insert(position + start - margin, scalars)

@@ -1,0 +1,28 @@
+/// A splice of a padded text (diff-match-patch pads a text with `margin` characters of context on each
+/// side while it applies a patch): `text[start..<end]` replaced by `replacement`.
+enum PaddedSplice {
+    /// The same splice with the padding left out: padding is context, so it stands in the replaced range
+    /// and in the replacement alike; both lose it. `start`/`end` stay indices of the padded text.
+    static func strippingPadding(
+        start: Int, end: Int, replacement: [UInt32], count: Int, margin: Int
+    ) -> (start: Int, end: Int, replacement: [UInt32]) {
+        var start = start
+        var end = end
+        var replacement = replacement
+        let lower = margin
+        let upper = count - margin
+        if start < lower {
+            let cut = min(lower - start, replacement.count)
+            replacement.removeFirst(cut)
+            start = lower
+            end = max(end, start)
+        }
+        if end > upper {
+            let cut = min(end - upper, replacement.count)
+            replacement.removeLast(cut)
+            end = upper
+            start = min(start, end)
+        }
+        return (start, end, replacement)
+    }
+}
