@@ -70,13 +70,8 @@ extension EventLog {
             head = current
             let fresh = raws.filter { $0.seq > head.state.seq }
             if fresh.isEmpty { return }
-            if fresh.contains(where: { $0.block.map { head.blockIDs[$0] == nil } ?? false }) {
-                for (key, id) in try await backend.blockKeys(doc: head.id) {
-                    head.blockIDs[key] = id
-                    head.blockKeys[id] = key
-                }
-            }
-            if fresh.contains(where: { authorNames[$0.author] == nil }) { try await loadAuthors() }
+            head.blockIDs = try await names(covering: fresh, doc: head.id, blockIDs: head.blockIDs)
+            for (key, id) in head.blockIDs { head.blockKeys[id] = key }
             guard heads[name]?.state.seq == head.state.seq else { continue }
             var events = [Event]()
             for raw in fresh {

@@ -78,6 +78,17 @@ extension EventLog {
             baseSeq: raw.baseSeq, body: body, hash: raw.hash)
     }
 
+    /// The block ids a page of rows needs: `blockIDs`, completed from the table when a row names a block
+    /// key made since they were read (by another process); the authors likewise.
+    func names(covering raws: [RawEvent], doc: Int64, blockIDs: [Int: String]) async throws(StoreError) -> [Int: String] {
+        var blockIDs = blockIDs
+        if raws.contains(where: { $0.block.map { blockIDs[$0] == nil } ?? false }) {
+            for (key, id) in try await backend.blockKeys(doc: doc) { blockIDs[key] = id }
+        }
+        if raws.contains(where: { authorNames[$0.author] == nil }) { try await loadAuthors() }
+        return blockIDs
+    }
+
     /// What replaying an event costs, roughly: the size of the block it changes plus its payload.
     static func replayCost(blockID: String?, in state: DocumentState, payloadBytes: Int) -> Int {
         payloadBytes + 64 + (blockID.flatMap { state.block($0)?.length } ?? 0)
@@ -133,10 +144,7 @@ extension EventLog {
             guard !raws.isEmpty else {
                 throw StoreError(.corrupt, "the log of \(head.name) has no event \(state.seq + 1) (its head is \(seq))")
             }
-            if raws.contains(where: { $0.block.map { blockIDs[$0] == nil } ?? false }) {
-                for (key, id) in try await backend.blockKeys(doc: head.id) { blockIDs[key] = id }
-            }
-            if raws.contains(where: { authorNames[$0.author] == nil }) { try await loadAuthors() }
+            blockIDs = try await names(covering: raws, doc: head.id, blockIDs: blockIDs)
             for raw in raws {
                 guard raw.seq == state.seq + 1 else {
                     throw StoreError(.corrupt, "the log of \(head.name) jumps from seq \(state.seq) to \(raw.seq)")

@@ -182,11 +182,7 @@ extension EventLog {
     /// Stored events in (`after`, `through`], at most `limit`, decoded for the projection.
     func yjsReplayEvents(head: Head, after: Int, through: Int, limit: Int) async throws(StoreError) -> [YjsReplayEvent] {
         let raws = try await rawEvents(doc: head.id, after: after, through: through, limit: limit)
-        var blockIDs = head.blockIDs
-        if raws.contains(where: { $0.block.map { blockIDs[$0] == nil } ?? false }) {
-            for (key, id) in try await backend.blockKeys(doc: head.id) { blockIDs[key] = id }
-        }
-        if raws.contains(where: { authorNames[$0.author] == nil }) { try await loadAuthors() }
+        let blockIDs = try await names(covering: raws, doc: head.id, blockIDs: head.blockIDs)
         var out = [YjsReplayEvent]()
         out.reserveCapacity(raws.count)
         for raw in raws {
