@@ -35,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         // C libraries from Debian's packages (liblz4-dev, zlib1g-dev).
@@ -42,7 +43,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // The pure core: blocks, diff-match-patch, hashing, LZ4. No I/O, no NIO, no GRDB.
-        .target(name: "MarksyncCore", dependencies: ["CLZ4"], swiftSettings: swiftSettings),
+        .target(
+            name: "MarksyncCore", dependencies: ["CLZ4", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings),
 
         // The log schema: numbered SQL files in migrations/ (SQLite) and migrations/postgres/ (PostgreSQL),
         // embedded in the binary. PostgreSQL files are named NNNN_postgres_*.sql so that their generated
