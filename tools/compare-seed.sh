@@ -65,7 +65,7 @@ ours = load("marksync-log.json") + load("marksync-log-low.json")
 seed = {r["scenario"]: r for r in load("seed.json") + load("seed-low.json")}
 def f(v, d=1): return "-" if v is None else f"{v:.{d}f}"
 def cells(r):
-    if r is None: return ["-"] * 6
+    if r is None: return ["-"] * 7
     lat = r.get("latency") or {}
     dl = r.get("delivery") or {}
     if r["scenario"].startswith("fanout"):
@@ -75,9 +75,9 @@ def cells(r):
         main = f"{f(lat.get('p50'),2)}/{f(lat.get('p99'),2)}"
         extra = (f"bcast {r['broadcastsReceived']}/{r['broadcastsExpected']}" if r["scenario"].startswith("writers") else "")
     return [f(r.get("acksPerSecond"), 0), main, f(r.get("serverCPUMicrosPerAck"), 0),
-            f((r.get("serverCPUUtilisation") or 0) * 100, 0), f(r.get("clientCPUSeconds"), 1), extra]
-head = ["scenario", "acks/s", "p50/p99 ms", "srv µs/ack", "srv cpu%", "cli cpu s", "check"]
-rows = [["", "marksync-log"] + [""] * 5 + ["seed 0.2.17"] + [""] * 5, head + head[1:]]
+            f((r.get("serverCPUUtilisation") or 0) * 100, 0), f(r.get("serverRSSMegabytes"), 0), f(r.get("clientCPUSeconds"), 1), extra]
+head = ["scenario", "acks/s", "p50/p99 ms", "srv µs/ack", "srv cpu%", "RSS MB", "cli cpu s", "check"]
+rows = [["", "marksync-log"] + [""] * 6 + ["seed 0.2.17"] + [""] * 6, head + head[1:]]
 for r in ours:
     rows.append([r["scenario"]] + cells(r) + cells(seed.get(r["scenario"])))
 widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[1]))]

@@ -45,14 +45,26 @@ struct RunContext: Sendable {
         return peers
     }
 
-    func cpuMicros() -> Double? {
+    /// The servers' CPU times added up (nil without pids).
+    func cpuTimes() -> CPUTimes? {
+        if serverPIDs.isEmpty { return nil }
+        var total = CPUTimes()
+        for pid in serverPIDs {
+            guard let times = ProcessCPU.treeTimes(pid: pid) else { return nil }
+            total = total + times
+        }
+        return total
+    }
+
+    /// The servers' resident memory added up, megabytes (nil without pids).
+    func residentMegabytes() -> Double? {
         if serverPIDs.isEmpty { return nil }
         var total = 0.0
         for pid in serverPIDs {
-            guard let micros = ProcessCPU.treeMicros(pid: pid) else { return nil }
-            total += micros
+            guard let bytes = ProcessCPU.treeResidentBytes(pid: pid) else { return nil }
+            total += bytes
         }
-        return total
+        return total / 1_048_576
     }
 }
 
@@ -65,16 +77,16 @@ func message(_ type: String, _ fields: [String: JSONValue]) -> String {
 }
 
 /// Runs `body` while measuring server and client CPU.
-func measured<T>(_ context: RunContext, _ body: () async throws -> T) async rethrows -> (T, server: Double?, client: Double, seconds: Double) {
-    let serverBefore = context.cpuMicros()
+func measured<T>(_ context: RunContext, _ body: () async throws -> T) async rethrows -> (T, server: CPUTimes?, client: Double, seconds: Double) {
+    let serverBefore = context.cpuTimes()
     let clientBefore = ProcessCPU.selfMicros()
     let started = monotonicNanos()
     let value = try await body()
     let seconds = Double(monotonicNanos() - started) / 1e9
-    let serverAfter = context.cpuMicros()
+    let serverAfter = context.cpuTimes()
     let client = (ProcessCPU.selfMicros() - clientBefore) / 1e6
-    var server: Double?
-    if let serverBefore, let serverAfter { server = (serverAfter - serverBefore) / 1e6 }
+    var server: CPUTimes?
+    if let serverBefore, let serverAfter { server = serverAfter - serverBefore }
     return (value, server, client, seconds)
 }
 
@@ -218,18 +230,25 @@ func runClosedLoop(_ context: RunContext, writers count: Int, duration: Double, 
     result.broadcastsExpected = expected.reduce(0, +)
     result.broadcastsReceived = writers.map { $0.broadcasts.load() }.reduce(0, +)
     result.lost = max(0, result.broadcastsExpected - result.broadcastsReceived)
-    fillCPU(&result, server: server, client: client, per: result.acks)
+    fillCPU(&result, context, server: server, client: client, per: result.acks)
     await closeAll(peers)
     if !reasons.isEmpty { result.notes.append("refusals: " + reasons.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) }
     return result
 }
 
-func fillCPU(_ result: inout ScenarioResult, server: Double?, client: Double, per count: Int) {
+/// Fills the CPU figures (server times in microseconds, client in seconds) and the server's memory; called
+/// while the scenario's peers are still connected.
+func fillCPU(_ result: inout ScenarioResult, _ context: RunContext, server: CPUTimes?, client: Double, per count: Int) {
     result.clientCPUSeconds = client
+    if count > 0 { result.clientCPUMicrosPerAck = client * 1e6 / Double(count) }
+    result.serverRSSMegabytes = context.residentMegabytes()
     if let server {
-        result.serverCPUSeconds = server
-        result.serverCPUUtilisation = result.seconds > 0 ? server / result.seconds : nil
-        if count > 0 { result.serverCPUMicrosPerAck = server * 1e6 / Double(count) }
+        result.serverCPUSeconds = server.total / 1e6
+        result.serverCPUUtilisation = result.seconds > 0 ? server.total / 1e6 / result.seconds : nil
+        if count > 0 {
+            result.serverCPUMicrosPerAck = server.total / Double(count)
+            result.serverSystemMicrosPerAck = server.system / Double(count)
+        }
     }
 }
 
@@ -390,7 +409,7 @@ func runFanout(
     }
     result.broadcastsExpected = ackedNumbers.count * count
     result.delivery = delivery.summary()
-    fillCPU(&result, server: server, client: client, per: result.acks)
+    fillCPU(&result, context, server: server, client: client, per: result.acks)
     if !writer.reasons.isEmpty {
         result.notes.append("refusals: " + writer.reasons.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
     }
@@ -435,7 +454,7 @@ func runSnapshots(_ context: RunContext, count: Int, duration: Double) async thr
     result.seconds = seconds
     result.latency = latencies.summary()
     result.acksPerSecond = Double(result.acks) / seconds
-    fillCPU(&result, server: server, client: client, per: result.acks)
+    fillCPU(&result, context, server: server, client: client, per: result.acks)
     await closeAll([peer])
     result.notes.append("snapshot message \(bytes) bytes; acks = snapshots received; µs/ack = server CPU per snapshot")
     return result

@@ -32,24 +32,44 @@ struct LatencySummary: Codable, Sendable {
 enum ProcessCPU {
     static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
 
-    static func micros(pid: Int32) -> Double? {
+    /// A process's CPU time so far, user and system (kernel), microseconds.
+    static func times(pid: Int32) -> CPUTimes? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = text.lastIndex(of: ")")
         else { return nil }
         // Fields after "(comm)": state is field 3; utime is 14 and stime 15 (1-based).
         let fields = text[text.index(after: close)...].split(separator: " ")
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
-        return (user + system) / ticksPerSecond * 1e6
+        return CPUTimes(user: user / ticksPerSecond * 1e6, system: system / ticksPerSecond * 1e6)
     }
 
     /// The process tree's CPU: the pid and its children still running (the seed server is one Python
     /// process; `marksync-log serve` is one Swift process).
-    static func treeMicros(pid: Int32) -> Double? {
-        guard var total = micros(pid: pid) else { return nil }
-        if let children = try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8) {
-            for child in children.split(separator: " ").compactMap({ Int32($0) }) { total += micros(pid: child) ?? 0 }
-        }
+    static func treeTimes(pid: Int32) -> CPUTimes? {
+        guard var total = times(pid: pid) else { return nil }
+        for child in children(of: pid) { total = total + (times(pid: child) ?? CPUTimes()) }
         return total
+    }
+
+    /// A process's resident memory (VmRSS), bytes.
+    static func residentBytes(pid: Int32) -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
+        else { return nil }
+        return kilobytes * 1024
+    }
+
+    /// The resident memory of the pid and its children still running, bytes.
+    static func treeResidentBytes(pid: Int32) -> Double? {
+        guard var total = residentBytes(pid: pid) else { return nil }
+        for child in children(of: pid) { total += residentBytes(pid: child) ?? 0 }
+        return total
+    }
+
+    static func children(of pid: Int32) -> [Int32] {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8) else { return [] }
+        return text.split(separator: " ").compactMap { Int32($0) }
     }
 
     /// This process's own CPU time (the load generator), microseconds.
@@ -60,6 +80,15 @@ enum ProcessCPU {
         let system = Double(usage.ru_stime.tv_sec) * 1e6 + Double(usage.ru_stime.tv_usec)
         return user + system
     }
+}
+
+/// CPU time split into user and system (kernel) time, microseconds.
+struct CPUTimes: Sendable {
+    var user = 0.0
+    var system = 0.0
+    var total: Double { user + system }
+    static func + (a: CPUTimes, b: CPUTimes) -> CPUTimes { CPUTimes(user: a.user + b.user, system: a.system + b.system) }
+    static func - (a: CPUTimes, b: CPUTimes) -> CPUTimes { CPUTimes(user: a.user - b.user, system: a.system - b.system) }
 }
 
 /// What one scenario measured.
@@ -89,8 +118,13 @@ struct ScenarioResult: Codable, Sendable {
     var serverCPUSeconds: Double?
     var serverCPUMicrosPerAck: Double?
     var serverCPUUtilisation: Double?
-    /// The load generator's own CPU during the scenario (it shares the machine).
+    /// The kernel's part of the server CPU per ack (system time: syscalls, fsync, sockets, wake-ups).
+    var serverSystemMicrosPerAck: Double?
+    /// The server's resident memory at the end of the scenario, peers still connected.
+    var serverRSSMegabytes: Double?
+    /// The load generator's own CPU during the scenario (it shares the machine), in all and per ack.
     var clientCPUSeconds: Double?
+    var clientCPUMicrosPerAck: Double?
     var notes: [String] = []
 }
 
@@ -112,7 +146,7 @@ enum Table {
 
     static func render(_ report: Report) -> String {
         var out = "marksync-loadgen  target \(report.target)  \(report.url)  \(report.cores) cores\n"
-        let header = ["scenario", "acks/s", "p50 ms", "p99 ms", "sent", "acks", "nacks", "errors", "bcast got/exp", "lost", "dlv p50", "dlv p99", "srv µs/ack", "srv cpu%", "cli cpu s"]
+        let header = ["scenario", "acks/s", "p50 ms", "p99 ms", "sent", "acks", "nacks", "errors", "bcast got/exp", "lost", "dlv p50", "dlv p99", "srv µs/ack", "sys µs/ack", "srv cpu%", "srv RSS MB", "cli cpu s", "cli µs/ack"]
         var rows = [header]
         for r in report.results {
             rows.append([
@@ -123,8 +157,9 @@ enum Table {
                 r.broadcastsExpected > 0 || r.broadcastsReceived > 0 ? "\(r.broadcastsReceived)/\(r.broadcastsExpected)" : "-",
                 r.broadcastsExpected > 0 ? "\(r.lost)" : "-",
                 format(r.delivery?.p50, 3), format(r.delivery?.p99, 3),
-                format(r.serverCPUMicrosPerAck, 1), r.serverCPUUtilisation.map { format($0 * 100, 0) } ?? "-",
-                format(r.clientCPUSeconds, 2),
+                format(r.serverCPUMicrosPerAck, 1), format(r.serverSystemMicrosPerAck, 1),
+                r.serverCPUUtilisation.map { format($0 * 100, 0) } ?? "-", format(r.serverRSSMegabytes, 1),
+                format(r.clientCPUSeconds, 2), format(r.clientCPUMicrosPerAck, 0),
             ])
         }
         var widths = [Int](repeating: 0, count: header.count)
