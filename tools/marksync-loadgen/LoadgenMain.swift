@@ -18,7 +18,9 @@ struct LoadgenMain: AsyncParsableCommand {
             Scenarios: closed-loop writers (each writer owns one block, creates it with `full`, then sends real \
             diff-match-patch `patch` messages of code edits and waits for each `ack`; every write is broadcast to \
             the other writers, which count what they receive), fan-out (one writer at a fixed rate, N subscribers: \
-            delivery latency from the send time carried in the patch, lost messages), and `get_snapshot` latency. \
+            delivery latency from the send time carried in the patch, lost messages), `get_snapshot` latency, and \
+            `roundtrip` (marksync-log only: `hello` answered on an open connection, no storage: the floor under a \
+            writer's ack latency). \
             With --server-pid (or --spawn) the server's CPU time (utime+stime from /proc/PID/stat) is read before \
             and after each scenario and divided by the acks. Against a running marksync-log, start it with a high \
             --rate-limit (the default allows 2,000 messages/s per connection).
@@ -40,7 +42,7 @@ struct LoadgenMain: AsyncParsableCommand {
     @Option(help: "README copied for --spawn.") var readme = "examples/task-manager-api/README.md"
     @Option(help: "Per-connection rate limit given to a spawned marksync-log.") var rateLimit: Double = 1_000_000
 
-    @Option(help: "Scenarios, comma-separated: writers, fanout, snapshot.") var scenarios = "writers,fanout,snapshot"
+    @Option(help: "Scenarios, comma-separated: writers, fanout, snapshot, roundtrip.") var scenarios = "writers,fanout,snapshot"
     @Option(help: "Writer counts for the closed-loop scenario.") var writers = "1,4,16"
     @Option(help: "Subscriber counts for the fan-out scenario.") var subscribers = "10,50,100"
     @Option(help: "Fan-out writer rate, messages per second.") var rate: Double = 1_000
@@ -109,6 +111,10 @@ struct LoadgenMain: AsyncParsableCommand {
             if wanted.contains("snapshot") {
                 log("snapshot …")
                 results.append(try await runSnapshots(context, count: snapshots, duration: duration))
+            }
+            if wanted.contains("roundtrip") {
+                log("roundtrip …")
+                results.append(try await runRoundTrips(context, count: 1_000_000, duration: duration))
             }
         } catch {
             log("scenario failed: \(error)")

@@ -423,29 +423,49 @@ func runFanout(
     return result
 }
 
-// MARK: - Snapshots
+// MARK: - Request round trips
 
+/// `get_snapshot` latency: the whole document as one message.
 func runSnapshots(_ context: RunContext, count: Int, duration: Double) async throws -> ScenarioResult {
-    var result = ScenarioResult(scenario: "snapshot", target: context.target)
-    let peer = try await context.connect("snapshot-reader")
+    var result = try await runRequests(
+        context, scenario: "snapshot", request: { message("get_snapshot", [:]) }, replyType: "snapshot", count: count, duration: duration)
+    result.notes.append("snapshot message \(result.replyBytes) bytes; acks = snapshots received; µs/ack = server CPU per snapshot")
+    return result
+}
+
+/// The floor of a request: `hello` answered by `hello` on an open connection, through the same reader, handler
+/// and writer as a write but with no storage, so a writer's ack latency minus this is what its commit costs.
+func runRoundTrips(_ context: RunContext, count: Int, duration: Double) async throws -> ScenarioResult {
+    var result = try await runRequests(
+        context, scenario: "roundtrip", request: { message("hello", ["name": .string("roundtrip")]) }, replyType: "hello", count: count,
+        duration: duration)
+    result.notes.append("hello → hello on one connection (no storage): the request path's floor; acks = replies")
+    return result
+}
+
+/// One connection sending `request()` and waiting for its reply, again and again.
+func runRequests(
+    _ context: RunContext, scenario: String, request: () -> String, replyType: String, count: Int, duration: Double
+) async throws -> ScenarioResult {
+    var result = ScenarioResult(scenario: scenario, target: context.target)
+    let peer = try await context.connect("\(scenario)-client")
     let slot = ReplySlot()
     peer.setHandlers(reply: { type, text, now in slot.deliver(type, text, now) }, broadcast: nil)
     var latencies = Latencies()
-    var bytes = 0
     let deadline = monotonicNanos() + UInt64(duration * 1e9)
     let (_, server, client, seconds) = try await measured(context) {
         while result.sent < count, monotonicNanos() < deadline {
             slot.arm()
             let started = monotonicNanos()
-            try await peer.send(message("get_snapshot", [:]))
+            try await peer.send(request())
             let reply = await slot.wait()
             result.sent += 1
-            if reply.type == "snapshot" {
+            if reply.type == replyType {
                 result.acks += 1
                 latencies.add(reply.receivedNanos &- started)
-                bytes = reply.text.utf8.count
+                result.replyBytes = reply.text.utf8.count
             } else if reply.type == "closed" {
-                throw LoadgenError("the server closed the snapshot connection")
+                throw LoadgenError("the server closed the \(scenario) connection")
             } else {
                 result.errors += 1
             }
@@ -456,6 +476,5 @@ func runSnapshots(_ context: RunContext, count: Int, duration: Double) async thr
     result.acksPerSecond = Double(result.acks) / seconds
     fillCPU(&result, context, server: server, client: client, per: result.acks)
     await closeAll([peer])
-    result.notes.append("snapshot message \(bytes) bytes; acks = snapshots received; µs/ack = server CPU per snapshot")
     return result
 }

@@ -125,6 +125,8 @@ struct ScenarioResult: Codable, Sendable {
     /// The load generator's own CPU during the scenario (it shares the machine), in all and per ack.
     var clientCPUSeconds: Double?
     var clientCPUMicrosPerAck: Double?
+    /// Request scenarios: the size of the last reply.
+    var replyBytes = 0
     var notes: [String] = []
 }
 
