@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "marksync-log", targets: ["marksync-log"]),
         .executable(name: "marksync-bench", targets: ["marksync-bench"]),
         .executable(name: "marksync-loadgen", targets: ["marksync-loadgen"]),
+        .executable(name: "ws-echo", targets: ["ws-echo"]),
         .library(name: "MarksyncCore", targets: ["MarksyncCore"]),
         .library(name: "MarksyncCLI", targets: ["MarksyncCLI"]),
         .library(name: "MarksyncClient", targets: ["MarksyncClient"]),
@@ -208,6 +209,16 @@ let package = Package(
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ],
             path: "tools/marksync-loadgen",
+            swiftSettings: swiftSettings
+        ),
+        // The framework's floor for the load generator's `roundtrip` scenario: a bare Hummingbird WebSocket echo.
+        .executableTarget(
+            name: "ws-echo",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            ],
+            path: "tools/ws-echo",
             swiftSettings: swiftSettings
         ),
 
