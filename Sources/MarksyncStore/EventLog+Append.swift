@@ -31,12 +31,17 @@ extension EventLog {
     /// nothing and do not stop the others.
     public func append(_ requests: [WriteRequest]) async throws(StoreError) -> [WriteOutcome] {
         if requests.isEmpty { return [] }
+        if !writerRunning {
+            // Nobody is committing: this caller commits its own requests, with no task to start and no hand-off
+            // (one closed-loop writer pays one commit and nothing else). Requests arriving meanwhile queue up
+            // and are committed together right after it.
+            writerRunning = true
+            let result = await commit([requests])[0]
+            if queue.isEmpty { writerRunning = false } else { Task { await self.runWriter() } }
+            return try result.get()
+        }
         let result = await withCheckedContinuation { continuation in
             queue.append(PendingWrite(requests: requests, continuation: continuation))
-            if !writerRunning {
-                writerRunning = true
-                Task { await self.runWriter() }
-            }
         }
         return try result.get()
     }
@@ -56,7 +61,7 @@ extension EventLog {
                 count += next.requests.count
                 batch.append(next)
             }
-            let results = await commit(batch)
+            let results = await commit(batch.map(\.requests))
             for (pending, result) in zip(batch, results) { pending.continuation.resume(returning: result) }
         }
         writerRunning = false
@@ -64,8 +69,8 @@ extension EventLog {
 
     /// Validates the batch against working copies of the heads, writes it in one transaction, then makes
     /// the working copies the new heads. On a database failure nothing changes and every caller gets it.
-    func commit(_ batch: [PendingWrite]) async -> [Result<[WriteOutcome], StoreError>] {
-        let documents = Set(batch.flatMap { $0.requests.map(\.document) })
+    func commit(_ batch: [[WriteRequest]]) async -> [Result<[WriteOutcome], StoreError>] {
+        let documents = Set(batch.joined().map(\.document))
         inFlight.formUnion(documents)
         defer { inFlight.subtract(documents) }
         let attempts = backend.isShared ? 50 : 3
@@ -93,8 +98,7 @@ extension EventLog {
         return batch.map { _ in .failure(StoreError(.database, "the log keeps changing under this process; try again")) }
     }
 
-    private func commitOnce(_ batch: [PendingWrite]) async throws -> [Result<[WriteOutcome], StoreError>] {
-        let requests = batch.map(\.requests)
+    private func commitOnce(_ requests: [[WriteRequest]]) async throws -> [Result<[WriteOutcome], StoreError>] {
         if backend.isShared {
             // Several nodes: validate under the documents' row locks, after bringing the heads up to what is
             // stored, so that no other node commits in between (no stale batch, no retry storm).
