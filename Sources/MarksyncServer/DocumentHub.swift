@@ -1,5 +1,6 @@
 import MarksyncCore
 import MarksyncStore
+import NIOCore
 
 /// Fans one document's committed events out to its subscriptions, in seq order.
 ///
@@ -54,8 +55,11 @@ actor DocumentHub {
                 mirror.seq = event.seq
                 continue
             }
+            if subscriptions.isEmpty { continue }
+            // One buffer for every subscriber: the frame writers only read it (no copy per connection).
+            let frame = ByteBuffer(string: text)
             for subscription in subscriptions.values {
-                subscription.offer(seq: event.seq, origin: event.origin, text: text)
+                subscription.offer(seq: event.seq, origin: event.origin, frame: frame)
             }
         }
     }

@@ -1,4 +1,5 @@
 import MarksyncCore
+import NIOCore
 import Synchronization
 
 /// One connection's live feed of a document's events, with the hand-over from catch-up to live.
@@ -11,8 +12,8 @@ import Synchronization
 /// never stalls the writers or the other subscribers.
 final class Subscription: Sendable {
     enum Next: Sendable {
-        /// The next live event's message.
-        case event(seq: Int, text: String)
+        /// The next live event's message, as the text frame's payload (one buffer shared by every subscriber).
+        case event(seq: Int, frame: ByteBuffer)
         /// Read the log after this seq, then call ``goLive(at:)``.
         case catchUp(after: Int)
         /// The connection is gone.
@@ -25,7 +26,7 @@ final class Subscription: Sendable {
         var cursor: Int
         /// The newest seq the hub has offered, live or not.
         var lastSeen: Int
-        var queue: [(seq: Int, text: String)] = []
+        var queue: [(seq: Int, frame: ByteBuffer)] = []
         var head = 0
         var waiter: CheckedContinuation<Void, Never>?
         var closed = false
@@ -46,7 +47,7 @@ final class Subscription: Sendable {
     }
 
     /// Called by the hub for each committed event, in seq order.
-    func offer(seq: Int, origin: String?, text: String) {
+    func offer(seq: Int, origin: String?, frame: ByteBuffer) {
         let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
             state.lastSeen = max(state.lastSeen, seq)
             guard state.live, !state.closed, seq > state.cursor else { return nil }
@@ -67,7 +68,7 @@ final class Subscription: Sendable {
                 state.head = 0
                 return state.waiter.take()
             }
-            state.queue.append((seq, text))
+            state.queue.append((seq, frame))
             return state.waiter.take()
         }
         waiter?.resume()
@@ -86,7 +87,7 @@ final class Subscription: Sendable {
                         state.queue.removeFirst(state.head)
                         state.head = 0
                     }
-                    return .event(seq: item.seq, text: item.text)
+                    return .event(seq: item.seq, frame: item.frame)
                 }
                 return nil
             }

@@ -5,6 +5,7 @@ import Logging
 import MarksyncCore
 import MarksyncStore
 import NIOCore
+import NIOWebSocket
 
 /// One WebSocket connection speaking the sync protocol (seed-compatible, with the extensions).
 ///
@@ -40,6 +41,13 @@ final class SyncConnection: Sendable {
 
     func send(_ text: String) async {
         do { try await outbound.write(.text(text)) } catch { logger.debug("write failed: \(error)") }
+    }
+
+    /// Sends a text frame whose payload is already in a buffer (a broadcast, shared by its subscribers).
+    func send(frame payload: ByteBuffer) async {
+        do { try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: payload))) } catch {
+            logger.debug("write failed: \(error)")
+        }
     }
 
     // MARK: - Lifecycle
@@ -109,8 +117,8 @@ final class SyncConnection: Sendable {
             switch await subscription.next() {
             case .closed:
                 return
-            case .event(_, let text):
-                await send(text)
+            case .event(_, let frame):
+                await send(frame: frame)
                 server.metrics.delivered()
             case .catchUp(let after):
                 do {
@@ -544,12 +552,14 @@ final class Inbox: Sendable {
     private let state = Mutex(State())
 
     func push(_ bytes: [UInt8]) async {
-        let taker = state.withLock { state in
+        let (taker, full) = state.withLock { state in
             state.queue.append(bytes)
             state.bytes += bytes.count
-            return state.taker.take()
+            return (state.taker.take(), state.queue.count >= Self.limit || state.bytes >= Self.byteLimit)
         }
         taker?.resume()
+        // Suspends only when the queue is full (a suspension costs a task switch per message).
+        guard full else { return }
         await withCheckedContinuation { continuation in
             let resumeNow = state.withLock { state -> Bool in
                 if state.queue.count < Self.limit && state.bytes < Self.byteLimit { return true }

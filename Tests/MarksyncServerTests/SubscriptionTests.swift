@@ -1,3 +1,4 @@
+import NIOCore
 import Testing
 
 @testable import MarksyncServer
@@ -10,7 +11,9 @@ struct SubscriptionTests {
         subscription.offer(seq: 12, origin: "me", text: "mine")
         subscription.offer(seq: 13, origin: nil, text: "b")
         subscription.offer(seq: 13, origin: nil, text: "duplicate")
-        guard case .event(11, "a") = await subscription.next(), case .event(13, "b") = await subscription.next() else {
+        guard case .event(11, let first) = await subscription.next(), case .event(13, let second) = await subscription.next(),
+            String(buffer: first) == "a", String(buffer: second) == "b"
+        else {
             Issue.record("expected events 11 and 13 only")
             return
         }
@@ -50,7 +53,7 @@ struct SubscriptionTests {
         #expect(subscription.goLive(at: 3) == false)
         #expect(subscription.goLive(at: 4) == true)
         subscription.offer(seq: 5, origin: nil, text: "5")
-        guard case .event(5, "5") = await subscription.next() else {
+        guard case .event(5, let frame) = await subscription.next(), String(buffer: frame) == "5" else {
             Issue.record("expected event 5 live")
             return
         }
@@ -65,5 +68,12 @@ struct SubscriptionTests {
             Issue.record("close must end the pump")
             return
         }
+    }
+}
+
+extension Subscription {
+    /// Offers a text message (the hub offers the frame's buffer).
+    fileprivate func offer(seq: Int, origin: String?, text: String) {
+        offer(seq: seq, origin: origin, frame: ByteBuffer(string: text))
     }
 }
