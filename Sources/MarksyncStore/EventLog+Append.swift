@@ -34,7 +34,9 @@ extension EventLog {
         if !writerRunning {
             // Nobody is committing: this caller commits its own requests, with no task to start and no hand-off
             // (one closed-loop writer pays one commit and nothing else). Requests arriving meanwhile queue up
-            // and are committed together right after it.
+            // and are committed together right after it. Only this caller's requests are in that transaction, so
+            // if its task is cancelled (GRDB then interrupts the statement), it alone gets the error and nothing
+            // of it is stored.
             writerRunning = true
             let result = await commit([requests])[0]
             if queue.isEmpty { writerRunning = false } else { Task { await self.runWriter() } }
