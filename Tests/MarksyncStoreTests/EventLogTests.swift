@@ -151,4 +151,51 @@ struct EventLogTests {
         let events = try await log.events("d", after: 0, limit: 10_000)
         #expect(events.map(\.seq) == Array(1...800))
     }
+
+    /// Writers whose tasks are cancelled while they append (a connection going away): each of their writes is
+    /// either stored and reported, or refused and not stored; the other writers' writes are never touched.
+    @Test(arguments: StoreBackend.allCases) func cancelledAppendersStoreAllOrNothingAndOthersAreUnaffected(backend: StoreBackend) async throws {
+        let (log, _) = try await temporaryLog(on: backend)
+        try await log.createDocument("d")
+        typealias Outcomes = (writer: Int, stored: [(id: String, seq: Int)], refused: [String])
+        var tasks = [Task<Outcomes, Never>]()
+        for writer in 0..<8 {
+            tasks.append(
+                Task {
+                    var stored = [(id: String, seq: Int)]()
+                    var refused = [String]()
+                    // The cancelled (odd) writers go on longer, also alone, so that some of their appends run the
+                    // commit in their own (cancelled) task rather than in the log's writer task.
+                    for i in 0..<(writer % 2 == 0 ? 40 : 200) {
+                        let id = "w\(writer)-\(i)"
+                        let request = WriteRequest(
+                            document: "d", author: "w\(writer)", change: .full(blockID: "markpact:file=w\(writer).txt", content: "v\(i)"),
+                            clientMessageID: id)
+                        do {
+                            let outcome = try await log.append(request)
+                            if let event = outcome.event { stored.append((id, event.seq)) } else { refused.append(id) }
+                        } catch {
+                            refused.append(id)
+                        }
+                    }
+                    return (writer, stored, refused)
+                })
+        }
+        try await Task.sleep(for: .milliseconds(15))
+        for (writer, task) in tasks.enumerated() where writer % 2 == 1 { task.cancel() }
+        var outcomes = [Outcomes]()
+        for task in tasks { outcomes.append(await task.value) }
+
+        let events = try await log.events("d", after: 0, limit: 10_000)
+        let storedIDs = Dictionary(uniqueKeysWithValues: events.compactMap { event in event.clientMessageID.map { ($0, event.seq) } })
+        #expect(events.map(\.seq) == Array(1..<(events.count + 1)))
+        for outcome in outcomes {
+            for write in outcome.stored { #expect(storedIDs[write.id] == write.seq, "acked \(write.id) must be stored at \(write.seq)") }
+            for id in outcome.refused { #expect(storedIDs[id] == nil, "refused \(id) must not be stored") }
+            if outcome.writer % 2 == 0 { #expect(outcome.stored.count == 40, "writer \(outcome.writer) was not cancelled") }
+        }
+        #expect(events.count == outcomes.map(\.stored.count).reduce(0, +))
+        #expect(outcomes.filter { $0.writer % 2 == 1 }.contains { !$0.refused.isEmpty }, "the cancellation came too late to test anything")
+        #expect(try await log.verify().isClean)
+    }
 }
