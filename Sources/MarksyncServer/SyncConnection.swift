@@ -18,6 +18,8 @@ final class SyncConnection: Sendable {
     let document: String
     let name: String
     let outbound: WebSocketOutboundWriter
+    /// The connection's event loop as a task executor (its feed runs there too); nil runs on the global pool.
+    let executor: EventLoopTaskExecutor?
     let logger: Logger
     private let mutable: Mutex<State>
 
@@ -28,11 +30,15 @@ final class SyncConnection: Sendable {
         var sender: String?
     }
 
-    init(server: SyncServer, document: String, name: String, scope: TokenScope?, outbound: WebSocketOutboundWriter, logger: Logger) {
+    init(
+        server: SyncServer, document: String, name: String, scope: TokenScope?, outbound: WebSocketOutboundWriter,
+        executor: EventLoopTaskExecutor? = nil, logger: Logger
+    ) {
         self.server = server
         self.document = document
         self.name = name
         self.outbound = outbound
+        self.executor = executor
         self.logger = logger
         mutable = Mutex(State(scope: scope, limiter: RateLimiter(rate: server.configuration.rateLimit, burst: server.configuration.rateBurst)))
     }
@@ -94,7 +100,8 @@ final class SyncConnection: Sendable {
     }
 
     private func startPump(_ subscription: Subscription, announceCaughtUp: Bool) {
-        let task = Task { [self] in await pump(subscription, announceCaughtUp: announceCaughtUp) }
+        // An unstructured task does not inherit the executor preference: give it the connection's loop.
+        let task = Task(executorPreference: executor) { [self] in await pump(subscription, announceCaughtUp: announceCaughtUp) }
         let old = mutable.withLock { state -> Task<Void, Never>? in
             let old = state.pump
             state.pump = task
@@ -129,10 +136,12 @@ final class SyncConnection: Sendable {
                             if subscription.goLive(at: state.seq) { break }
                             continue
                         }
-                        for event in page {
+                        for (index, event) in page.enumerated() {
                             if Task.isCancelled { return }
                             await send(try Wire.applyForSubscribers(event, to: &state))
                             server.metrics.delivered()
+                            // The feed runs on the connection's event loop: let its other connections in.
+                            if index % 64 == 63 { await Task.yield() }
                         }
                     }
                     if announce, !Task.isCancelled {
