@@ -2,10 +2,8 @@ import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
-import MarksyncServer
 
-/// The framework's floor: a Hummingbird WebSocket server that sends every text frame back, nothing else,
-/// its handler run on the connection's event loop as `marksync-log serve` runs its connections.
+/// The framework's floor: a Hummingbird WebSocket server that sends every text frame back, nothing else.
 ///
 /// `marksync-loadgen --scenarios roundtrip --url ws://127.0.0.1:PORT/ --server-pid PID` against it gives the
 /// CPU and latency of one request/response through Hummingbird, NIO and the kernel on this machine, the
@@ -20,15 +18,12 @@ struct EchoMain {
         let router = Router()
         let application = Application(
             router: router,
-            server: .http1WebSocketUpgrade { _, channel, _ in
-                let executor = EventLoopTaskExecutor(channel.eventLoop)
-                return .upgrade([:]) { inbound, outbound, _ in
-                    try await withTaskExecutorPreference(executor) {
-                        // The load generator waits for a first message before it sends: a manifest, as the sync servers do.
-                        try await outbound.write(.text(#"{"type":"manifest","blocks":[]}"#))
-                        for try await message in inbound.messages(maxSize: 1 << 20) {
-                            if case .text(let text) = message { try await outbound.write(.text(text)) }
-                        }
+            server: .http1WebSocketUpgrade { _, _, _ in
+                .upgrade([:]) { inbound, outbound, _ in
+                    // The load generator waits for a first message before it sends: a manifest, as the sync servers do.
+                    try await outbound.write(.text(#"{"type":"manifest","blocks":[]}"#))
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        if case .text(let text) = message { try await outbound.write(.text(text)) }
                     }
                 }
             },
