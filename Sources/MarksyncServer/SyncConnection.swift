@@ -18,8 +18,6 @@ final class SyncConnection: Sendable {
     let document: String
     let name: String
     let outbound: WebSocketOutboundWriter
-    /// The connection's event loop as a task executor (its feed runs there too); nil runs on the global pool.
-    let executor: EventLoopTaskExecutor?
     let logger: Logger
     private let mutable: Mutex<State>
 
@@ -30,15 +28,11 @@ final class SyncConnection: Sendable {
         var sender: String?
     }
 
-    init(
-        server: SyncServer, document: String, name: String, scope: TokenScope?, outbound: WebSocketOutboundWriter,
-        executor: EventLoopTaskExecutor? = nil, logger: Logger
-    ) {
+    init(server: SyncServer, document: String, name: String, scope: TokenScope?, outbound: WebSocketOutboundWriter, logger: Logger) {
         self.server = server
         self.document = document
         self.name = name
         self.outbound = outbound
-        self.executor = executor
         self.logger = logger
         mutable = Mutex(State(scope: scope, limiter: RateLimiter(rate: server.configuration.rateLimit, burst: server.configuration.rateBurst)))
     }
@@ -100,8 +94,7 @@ final class SyncConnection: Sendable {
     }
 
     private func startPump(_ subscription: Subscription, announceCaughtUp: Bool) {
-        // An unstructured task does not inherit the executor preference: give it the connection's loop.
-        let task = Task(executorPreference: executor) { [self] in await pump(subscription, announceCaughtUp: announceCaughtUp) }
+        let task = Task { [self] in await pump(subscription, announceCaughtUp: announceCaughtUp) }
         let old = mutable.withLock { state -> Task<Void, Never>? in
             let old = state.pump
             state.pump = task
@@ -136,12 +129,10 @@ final class SyncConnection: Sendable {
                             if subscription.goLive(at: state.seq) { break }
                             continue
                         }
-                        for (index, event) in page.enumerated() {
+                        for event in page {
                             if Task.isCancelled { return }
                             await send(try Wire.applyForSubscribers(event, to: &state))
                             server.metrics.delivered()
-                            // The feed runs on the connection's event loop: let its other connections in.
-                            if index % 64 == 63 { await Task.yield() }
                         }
                     }
                     if announce, !Task.isCancelled {

@@ -98,7 +98,7 @@ public final class SyncServer: Sendable {
         let server = self
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(configuration: .init(ws: wsConfiguration)) { request, channel, logger in
+            server: .http1WebSocketUpgrade(configuration: .init(ws: wsConfiguration)) { request, _, logger in
                 let path = request.path ?? "/"
                 let components = URLComponents(string: path)
                 let route = components?.path ?? "/"
@@ -123,12 +123,10 @@ public final class SyncServer: Sendable {
                 let scope = server.configuration.tokens.isEmpty ? TokenScope.admin : server.configuration.tokens.scope(of: token)
                 let name = query.first { $0.name == "name" }?.value ?? "client"
                 guard let document = document ?? server.documents.first else { return .dontUpgrade }
-                let executor = EventLoopTaskExecutor(channel.eventLoop)
                 return .upgrade([:]) { inbound, outbound, _ in
                     let connection = SyncConnection(
-                        server: server, document: document, name: name, scope: scope, outbound: outbound, executor: executor,
-                        logger: logger)
-                    await withTaskExecutorPreference(executor) { await connection.run(inbound: inbound) }
+                        server: server, document: document, name: name, scope: scope, outbound: outbound, logger: logger)
+                    await connection.run(inbound: inbound)
                 }
             },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "marksync-log"),
