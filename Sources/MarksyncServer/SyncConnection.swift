@@ -545,6 +545,8 @@ final class Inbox: Sendable {
         var finished = false
         var taker: CheckedContinuation<Void, Never>?
         var pusher: CheckedContinuation<Void, Never>?
+        /// The reader must wait until the handler takes some.
+        var isFull: Bool { queue.count >= Inbox.limit || bytes >= Inbox.byteLimit }
     }
     static let limit = 256
     /// The reader also waits while this many bytes are queued (frames may be up to 4 MiB before being refused).
@@ -555,14 +557,14 @@ final class Inbox: Sendable {
         let (taker, full) = state.withLock { state in
             state.queue.append(bytes)
             state.bytes += bytes.count
-            return (state.taker.take(), state.queue.count >= Self.limit || state.bytes >= Self.byteLimit)
+            return (state.taker.take(), state.isFull)
         }
         taker?.resume()
         // Suspends only when the queue is full (a suspension costs a task switch per message).
         guard full else { return }
         await withCheckedContinuation { continuation in
             let resumeNow = state.withLock { state -> Bool in
-                if state.queue.count < Self.limit && state.bytes < Self.byteLimit { return true }
+                if !state.isFull { return true }
                 state.pusher = continuation
                 return false
             }
