@@ -46,25 +46,20 @@ struct RunContext: Sendable {
     }
 
     /// The servers' CPU times added up (nil without pids).
-    func cpuTimes() -> CPUTimes? {
-        if serverPIDs.isEmpty { return nil }
-        var total = CPUTimes()
-        for pid in serverPIDs {
-            guard let times = ProcessCPU.treeTimes(pid: pid) else { return nil }
-            total = total + times
-        }
-        return total
-    }
+    func cpuTimes() -> CPUTimes? { summed { ProcessCPU.tree($0, ProcessCPU.times) } }
 
     /// The servers' resident memory added up, megabytes (nil without pids).
-    func residentMegabytes() -> Double? {
+    func residentMegabytes() -> Double? { summed { ProcessCPU.tree($0, ProcessCPU.residentBytes) }.map { $0 / 1_048_576 } }
+
+    /// A reading of every server process added up; nil without pids or when one is gone.
+    private func summed<Value: AdditiveArithmetic>(_ read: (Int32) -> Value?) -> Value? {
         if serverPIDs.isEmpty { return nil }
-        var total = 0.0
+        var total = Value.zero
         for pid in serverPIDs {
-            guard let bytes = ProcessCPU.treeResidentBytes(pid: pid) else { return nil }
-            total += bytes
+            guard let value = read(pid) else { return nil }
+            total += value
         }
-        return total / 1_048_576
+        return total
     }
 }
 

@@ -43,14 +43,6 @@ enum ProcessCPU {
         return CPUTimes(user: user / ticksPerSecond * 1e6, system: system / ticksPerSecond * 1e6)
     }
 
-    /// The process tree's CPU: the pid and its children still running (the seed server is one Python
-    /// process; `marksync-log serve` is one Swift process).
-    static func treeTimes(pid: Int32) -> CPUTimes? {
-        guard var total = times(pid: pid) else { return nil }
-        for child in children(of: pid) { total = total + (times(pid: child) ?? CPUTimes()) }
-        return total
-    }
-
     /// A process's resident memory (VmRSS), bytes.
     static func residentBytes(pid: Int32) -> Double? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
@@ -60,10 +52,11 @@ enum ProcessCPU {
         return kilobytes * 1024
     }
 
-    /// The resident memory of the pid and its children still running, bytes.
-    static func treeResidentBytes(pid: Int32) -> Double? {
-        guard var total = residentBytes(pid: pid) else { return nil }
-        for child in children(of: pid) { total += residentBytes(pid: child) ?? 0 }
+    /// A reading (CPU times, resident bytes) of the process tree: the pid and its children still running (the
+    /// seed server is one Python process; `marksync-log serve` is one Swift process). Nil when the pid is gone.
+    static func tree<Value: AdditiveArithmetic>(_ pid: Int32, _ read: (Int32) -> Value?) -> Value? {
+        guard var total = read(pid) else { return nil }
+        for child in children(of: pid) { total += read(child) ?? .zero }
         return total
     }
 
@@ -83,10 +76,11 @@ enum ProcessCPU {
 }
 
 /// CPU time split into user and system (kernel) time, microseconds.
-struct CPUTimes: Sendable {
+struct CPUTimes: Sendable, AdditiveArithmetic {
     var user = 0.0
     var system = 0.0
     var total: Double { user + system }
+    static let zero = CPUTimes()
     static func + (a: CPUTimes, b: CPUTimes) -> CPUTimes { CPUTimes(user: a.user + b.user, system: a.system + b.system) }
     static func - (a: CPUTimes, b: CPUTimes) -> CPUTimes { CPUTimes(user: a.user - b.user, system: a.system - b.system) }
 }
