@@ -149,7 +149,7 @@ let package = Package(
         .target(
             name: "MarksyncTestSupport",
             dependencies: [
-                "MarksyncServer", "MarksyncStore",
+                "MarksyncServer", "MarksyncStore", "MarksyncAgents",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -45,4 +45,17 @@ import Testing
         #expect(slow.timedOut)
         #expect(slow.exitCode == 128 + 15)
     }
+
+    /// A deployed command that leaves a server behind must not hold the hub's sockets and pipes: a pipe the
+    /// test opens without close-on-exec (as NIO opens its sockets) is not open in the command.
+    @Test func commandsInheritNoDescriptorsButTheStandardOnes() async throws {
+        let folder = try temporaryFolder("runner-fds")
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        defer { close(ends[0]); close(ends[1]) }
+        let result = try await CommandRunner.run("ls -1 /proc/self/fd", in: folder, timeout: .seconds(20), tailLines: 100)
+        let open = Set(result.outputTail.split(separator: "\n").compactMap { Int32($0) })
+        #expect(open.isSuperset(of: [0, 1, 2]), "the listing is \(result.outputTail)")
+        #expect(open.isDisjoint(with: ends), "the command inherited the pipe \(ends): it has \(open.sorted()) open")
+    }
 }
