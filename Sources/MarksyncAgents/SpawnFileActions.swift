@@ -8,13 +8,22 @@ import Darwin
 
 /// File actions for `posix_spawn` shared by everything that starts a child process.
 public enum SpawnFileActions {
+    /// Adds the actions that give a child its descriptors: standard input from /dev/null, standard output and
+    /// standard error written to the file at `output` (created or truncated), and nothing else.
+    public static func standardStreams(_ actions: inout posix_spawn_file_actions_t, output: String) {
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        closeInheritedDescriptors(&actions)
+    }
+
     /// Adds actions that close every descriptor from 3 up in the child.
     ///
     /// Without them a child inherits the parent's sockets and pipes that are not close-on-exec (NIO's
     /// sockets among them). A child that outlives its command (a deployed server, a watchdog) then keeps
     /// connections open after the parent closed them: peers never see the close, and readers of a pipe
     /// never see its end.
-    public static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+    private static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
         #if os(Linux)
         // glibc ≥ 2.34 has posix_spawn_file_actions_addclosefrom_np, which Swift's Glibc module does not
         // show: looked up at run time.

@@ -178,13 +178,10 @@ public actor LivePostgres {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        // Nothing else is inherited. The watchdog shell lives as long as the test process: holding copies
+        // Nothing but 0-2 is inherited. The watchdog shell lives as long as the test process: holding copies
         // of the tests' sockets and pipes, it kept closed connections open (servers waiting for a peer's
         // close at shutdown, readers for the end of a child's output) and hung the tests that run beside it.
-        SpawnFileActions.closeInheritedDescriptors(&actions)
+        SpawnFileActions.standardStreams(&actions, output: output ?? "/dev/null")
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
