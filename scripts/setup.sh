@@ -47,7 +47,8 @@ pip_install() {
     shift
     local name=${spec%%==*}
     local installed
-    installed=$("$PYTHON" -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p')
+    # pip show fails for a package that is not installed: that is the case to handle, not an error (set -e).
+    installed=$("$PYTHON" -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p' || true)
     if [ "$spec" = "$name" ]; then
         [ -n "$installed" ] && return 0
     else
