@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -53,8 +54,8 @@ let package = Package(
         .target(
             name: "MarksyncMigrations", path: "migrations",
             resources: [
-                .embedInCode("0001_initial.sql"), .embedInCode("0002_document_paths.sql"), .embedInCode("0003_yjs_checkpoints.sql"),
-                .embedInCode("postgres/0001_postgres_initial.sql"),
+                .embedInCode("0001_initial.sql"), .embedInCode("0002_document_paths.sql"), .embedInCode("0003_yjs_checkpoints.sql"), .embedInCode("0005_consumer_owner.sql"),
+                .embedInCode("postgres/0001_postgres_initial.sql"), .embedInCode("postgres/0005_postgres_consumer_owner.sql"),
             ]),
 
         // The event log: SQLite in WAL mode through GRDB, or PostgreSQL through postgres-nio (several nodes
@@ -79,6 +80,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -238,13 +238,20 @@ extension EventLog {
     }
 
     /// Moves a durable consumer's cursor (durable when this returns).
-    public func setCursor(document: String, consumer: String, seq: Int) async throws(StoreError) {
+    /// A new consumer (or one without an owner yet) gets `owner`, the identity allowed to move it.
+    public func setCursor(document: String, consumer: String, seq: Int, owner: String? = nil) async throws(StoreError) {
         let head = try await loadHead(document)
         guard seq >= 0, seq <= head.state.seq else {
             throw StoreError(.seqOutOfRange, "cursor \(seq) is outside 0…\(head.state.seq) of \(document)")
         }
         let now = Self.nowMs()
-        try await backend.setCursor(doc: head.id, consumer: consumer, seq: seq, updatedMs: now)
+        try await backend.setCursor(doc: head.id, consumer: consumer, seq: seq, updatedMs: now, owner: owner)
+    }
+
+    /// The owner of a durable consumer: nil when there is no such consumer, `.some(nil)` when it has none.
+    public func consumerOwner(document: String, consumer: String) async throws(StoreError) -> String?? {
+        let head = try await loadHead(document)
+        return try await backend.consumerOwner(doc: head.id, consumer: consumer)
     }
 
     /// Durable consumers of a document with their cursors.

@@ -120,7 +120,10 @@ protocol LogBackend: Sendable {
 
     // Consumers
     func cursor(doc: Int64, consumer: String) async throws(StoreError) -> Int?
-    func setCursor(doc: Int64, consumer: String, seq: Int, updatedMs: Int64) async throws(StoreError)
+    /// Stores a cursor; a new consumer (or one without an owner) gets `owner`, an existing owner is kept.
+    func setCursor(doc: Int64, consumer: String, seq: Int, updatedMs: Int64, owner: String?) async throws(StoreError)
+    /// nil: no such consumer; `.some(nil)`: a consumer without owner.
+    func consumerOwner(doc: Int64, consumer: String) async throws(StoreError) -> String??
     func setConsumerTime(doc: Int64, consumer: String, updatedMs: Int64) async throws(StoreError)
     func consumers(doc: Int64) async throws(StoreError) -> [ConsumerRow]
 
@@ -153,5 +156,12 @@ extension LogBackend {
         }
         guard let batch = prepared.batch else { return (nil, prepared.value) }
         return (try await insert(batch), prepared.value)
+    }
+}
+
+extension LogBackend {
+    /// Stores a cursor without naming an owner.
+    func setCursor(doc: Int64, consumer: String, seq: Int, updatedMs: Int64) async throws(StoreError) {
+        try await setCursor(doc: doc, consumer: consumer, seq: seq, updatedMs: updatedMs, owner: nil)
     }
 }

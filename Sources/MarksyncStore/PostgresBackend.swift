@@ -379,12 +379,21 @@ final class PostgresBackend: LogBackend {
         }.first
     }
 
-    func setCursor(doc: Int64, consumer: String, seq: Int, updatedMs: Int64) async throws(StoreError) {
+    func setCursor(doc: Int64, consumer: String, seq: Int, updatedMs: Int64, owner: String?) async throws(StoreError) {
         try await execute(
             """
-            INSERT INTO consumers(doc, name, seq, updated_ms) VALUES (\(doc), \(consumer), \(seq), \(updatedMs))
-            ON CONFLICT (doc, name) DO UPDATE SET seq = EXCLUDED.seq, updated_ms = EXCLUDED.updated_ms
+            INSERT INTO consumers(doc, name, seq, updated_ms, owner) VALUES (\(doc), \(consumer), \(seq), \(updatedMs), \(owner))
+            ON CONFLICT (doc, name) DO UPDATE SET seq = EXCLUDED.seq, updated_ms = EXCLUDED.updated_ms,
+                owner = coalesce(consumers.owner, EXCLUDED.owner)
             """, "storing the cursor of \(consumer)")
+    }
+
+    func consumerOwner(doc: Int64, consumer: String) async throws(StoreError) -> String?? {
+        let rows = try await fetch("SELECT owner FROM consumers WHERE doc = \(doc) AND name = \(consumer)", "reading the owner of \(consumer)") { row in
+            try row.decode(String?.self)
+        }
+        guard let first = rows.first else { return nil }
+        return .some(first)
     }
 
     func setConsumerTime(doc: Int64, consumer: String, updatedMs: Int64) async throws(StoreError) {

@@ -360,13 +360,23 @@ final class SQLiteBackend: LogBackend {
         }
     }
 
-    func setCursor(doc: Int64, consumer: String, seq: Int, updatedMs: Int64) async throws(StoreError) {
+    func setCursor(doc: Int64, consumer: String, seq: Int, updatedMs: Int64, owner: String?) async throws(StoreError) {
         try await write("storing the cursor of \(consumer)") { db in
             try db.execute(
                 sql: """
-                    INSERT INTO consumers(doc, name, seq, updated_ms) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(doc, name) DO UPDATE SET seq = excluded.seq, updated_ms = excluded.updated_ms
-                    """, arguments: [doc, consumer, seq, updatedMs])
+                    INSERT INTO consumers(doc, name, seq, updated_ms, owner) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(doc, name) DO UPDATE SET seq = excluded.seq, updated_ms = excluded.updated_ms,
+                        owner = coalesce(consumers.owner, excluded.owner)
+                    """, arguments: [doc, consumer, seq, updatedMs, owner])
+        }
+    }
+
+    func consumerOwner(doc: Int64, consumer: String) async throws(StoreError) -> String?? {
+        try await read { db -> String?? in
+            guard let row = try Row.fetchOne(db, sql: "SELECT owner FROM consumers WHERE doc = ? AND name = ?", arguments: [doc, consumer]) else {
+                return nil
+            }
+            return .some(row[0] as String?)
         }
     }
 
