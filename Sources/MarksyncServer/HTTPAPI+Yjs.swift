@@ -13,9 +13,9 @@ import NIOCore
 /// * `GET /api/v1/docs/{doc}/yjs/authors[?at=N]` → JSON: each Yjs client id of the projection and the
 ///   author it stands for.
 extension HTTPAPI {
-    func registerYjs(on router: Router<BasicRequestContext>) {
+    func registerYjs(on router: Router<MarksyncRequestContext>) {
         router.get("/api/v1/docs/:doc/yjs") { request, context in
-            await guarded(request, .read) {
+            await guarded(context, .read) {
                 let document = try await document(context)
                 let seq = try await yjsSeq(request, document)
                 var vector: YjsStateVector?
@@ -36,7 +36,7 @@ extension HTTPAPI {
             }
         }
         router.get("/api/v1/docs/:doc/yjs/authors") { request, context in
-            await guarded(request, .read) {
+            await guarded(context, .read) {
                 let document = try await document(context)
                 let seq = try await yjsSeq(request, document)
                 let projection = try await server.log.yjsProjection(document, at: seq)

@@ -9,11 +9,6 @@ import NIOCore
 struct HTTPAPI: Sendable {
     let server: SyncServer
 
-    static func bearer(_ header: String?) -> String? {
-        guard let header, header.lowercased().hasPrefix("bearer ") else { return nil }
-        return String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
-    }
-
     struct Failure: Error {
         var status: HTTPResponse.Status
         var code: String
@@ -34,20 +29,13 @@ struct HTTPAPI: Sendable {
         json(["error": ["code": .string(failure.code), "message": .string(failure.message)]], status: failure.status)
     }
 
-    /// Runs a handler with auth, errors as JSON, never a stack trace.
+    /// Runs a handler when the request's identity (set by ``AccessMiddleware``) has `needed`; errors as JSON,
+    /// never a stack trace.
     func guarded(
-        _ request: Request, _ needed: TokenScope, _ body: @Sendable @escaping () async throws -> Response
+        _ context: some IdentifiedRequestContext, _ needed: TokenScope, _ body: @Sendable @escaping () async throws -> Response
     ) async -> Response {
         server.metrics.httpRequest()
-        if !server.configuration.tokens.isEmpty {
-            let token = Self.bearer(request.headers[.authorization]) ?? request.uri.queryParameters.get("token")
-            guard let scope = server.configuration.tokens.scope(of: token) else {
-                return Self.failure(Failure(status: .unauthorized, code: "unauthorized", message: "present a token: Authorization: Bearer …"))
-            }
-            guard scope >= needed else {
-                return Self.failure(Failure(status: .forbidden, code: "forbidden", message: "this token has \(scope) scope; this needs \(needed)"))
-            }
-        }
+        do { _ = try context.require(needed) } catch { return error.response }
         do {
             return try await body()
         } catch let failure as Failure {
@@ -106,7 +94,7 @@ struct HTTPAPI: Sendable {
         return .object(object)
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<MarksyncRequestContext>) {
         // The API's description, open like the control API's (it holds no data).
         router.get("/openapi.json") { _, _ in
             server.metrics.httpRequest()
@@ -116,8 +104,8 @@ struct HTTPAPI: Sendable {
             server.metrics.httpRequest()
             return Self.text(OpenAPIDocument.htmlPage, type: "text/html; charset=utf-8")
         }
-        router.get("/health") { request, _ in
-            await guarded(request, .read) {
+        router.get("/health") { request, context in
+            await guarded(context, .read) {
                 let figures = await server.documentFigures()
                 return Self.json([
                     "status": "ok", "version": .string(MarksyncVersion.tool), "docs": .array(figures.map { .string($0.name) }),
@@ -125,8 +113,8 @@ struct HTTPAPI: Sendable {
                 ])
             }
         }
-        router.get("/metrics") { request, _ in
-            await guarded(request, .read) {
+        router.get("/metrics") { request, context in
+            await guarded(context, .read) {
                 let figures = await server.documentFigures()
                 let stats = try? await server.log.stats()
                 let text = server.metrics.render(
@@ -135,14 +123,14 @@ struct HTTPAPI: Sendable {
                 return Self.text(text, type: "text/plain; version=0.0.4")
             }
         }
-        router.get("/api/v1/docs") { request, _ in
-            await guarded(request, .read) {
+        router.get("/api/v1/docs") { request, context in
+            await guarded(context, .read) {
                 let figures = await server.documentFigures()
                 return Self.json(.array(figures.map { ["name": .string($0.name), "seq": .int($0.seq), "blocks": .int($0.blocks)] }))
             }
         }
         router.get("/api/v1/docs/:doc") { request, context in
-            await guarded(request, .read) {
+            await guarded(context, .read) {
                 let document = try await document(context)
                 let head = try await server.log.head(document)
                 return Self.json([
@@ -152,7 +140,7 @@ struct HTTPAPI: Sendable {
             }
         }
         router.get("/api/v1/docs/:doc/blocks") { request, context in
-            await guarded(request, .read) {
+            await guarded(context, .read) {
                 let state = try await state(try await document(context), at: try seqParameter(request, "at"))
                 // `?content=true` includes each block's content (one request for a whole document).
                 let content = request.uri.queryParameters.get("content").map { $0 == "true" || $0 == "1" } ?? false
@@ -160,7 +148,7 @@ struct HTTPAPI: Sendable {
             }
         }
         router.get("/api/v1/docs/:doc/blocks/:id") { request, context in
-            await guarded(request, .read) {
+            await guarded(context, .read) {
                 let state = try await state(try await document(context), at: try seqParameter(request, "at"))
                 let id = try blockID(context)
                 guard let block = state.block(id) else {
@@ -170,7 +158,7 @@ struct HTTPAPI: Sendable {
             }
         }
         router.put("/api/v1/docs/:doc/blocks/:id") { request, context in
-            await guarded(request, .write) {
+            await guarded(context, .write) {
                 let document = try await document(context)
                 let id = try blockID(context)
                 let buffer: ByteBuffer
@@ -194,13 +182,15 @@ struct HTTPAPI: Sendable {
                         throw Failure(status: .preconditionFailed, code: "conflict", message: "the block changed: its sha256 is \(current?.sha256 ?? "none")")
                     }
                 }
-                var write = WriteRequest(document: document, author: request.headers[HTTPField.Name("X-Marksync-Author")!] ?? "http", change: .full(blockID: id, content: content), baseSHA256: ifMatch == "*" ? nil : ifMatch)
-                write.clientMessageID = request.headers[HTTPField.Name("Idempotency-Key")!]
+                let author = request.headers[HTTPField.Name("X-Marksync-Author")!] ?? "http"
+                var write = WriteRequest(document: document, author: author, change: .full(blockID: id, content: content), baseSHA256: ifMatch == "*" ? nil : ifMatch)
+                write.clientMessageID = MessageIDScope.scoped(
+                    request.headers[HTTPField.Name("Idempotency-Key")!], principal: context.identity?.principal, author: author)
                 return try await Self.outcome(try await server.log.append(write), id: id)
             }
         }
         router.delete("/api/v1/docs/:doc/blocks/:id") { request, context in
-            await guarded(request, .write) {
+            await guarded(context, .write) {
                 let document = try await document(context)
                 let id = try blockID(context)
                 let ifMatch = request.headers[.ifMatch]?.trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
@@ -209,13 +199,13 @@ struct HTTPAPI: Sendable {
             }
         }
         router.get("/api/v1/docs/:doc/markdown") { request, context in
-            await guarded(request, .read) {
+            await guarded(context, .read) {
                 let state = try await state(try await document(context), at: try seqParameter(request, "at"))
                 return Self.text(state.render(), type: "text/markdown; charset=utf-8")
             }
         }
         router.get("/api/v1/docs/:doc/events") { request, context in
-            await guarded(request, .read) {
+            await guarded(context, .read) {
                 let document = try await document(context)
                 let since = try seqParameter(request, "since") ?? 0
                 let limit = min(try seqParameter(request, "limit") ?? 100, 1000)
@@ -226,7 +216,7 @@ struct HTTPAPI: Sendable {
             }
         }
         router.get("/api/v1/docs/:doc/events/stream") { request, context in
-            await guarded(request, .read) {
+            await guarded(context, .read) {
                 let document = try await document(context)
                 let head = try await server.log.headSeq(document)
                 let since = try seqParameter(request, "since") ?? head
@@ -236,7 +226,7 @@ struct HTTPAPI: Sendable {
             }
         }
         router.get("/api/v1/docs/:doc/diff") { request, context in
-            await guarded(request, .read) {
+            await guarded(context, .read) {
                 let document = try await document(context)
                 let head = try await server.log.headSeq(document)
                 let from = try seqParameter(request, "from") ?? 0
@@ -251,7 +241,7 @@ struct HTTPAPI: Sendable {
             }
         }
         router.get("/api/v1/docs/:doc/blame/:id") { request, context in
-            await guarded(request, .read) {
+            await guarded(context, .read) {
                 let document = try await document(context)
                 let id = try blockID(context)
                 let at = try seqParameter(request, "at")
@@ -266,7 +256,7 @@ struct HTTPAPI: Sendable {
             }
         }
         router.get("/api/v1/docs/:doc/consumers") { request, context in
-            await guarded(request, .read) {
+            await guarded(context, .read) {
                 let document = try await document(context)
                 let head = try await server.log.headSeq(document)
                 let consumers = try await server.log.consumers(document: document)
@@ -274,7 +264,7 @@ struct HTTPAPI: Sendable {
             }
         }
         router.get("/api/v1/docs/:doc/consumers/:name/view") { request, context in
-            await guarded(request, .read) { try await consumerView(request, context) }
+            await guarded(context, .read) { try await consumerView(request, context) }
         }
         registerYjs(on: router)
     }
@@ -328,6 +318,9 @@ struct EventStream {
         let id = "sse-\(UUID().uuidString)"
         let subscription = await hub.attachCatchingUp(connectionID: id, cursor: since, limit: 64)
         defer { Task { await hub.remove(id) } }
+        // At shutdown the stream ends (its subscription is closed), so the server does not wait for the client.
+        guard server.openConnections.register(id, closer: { await hub.remove(id) }) else { return }
+        defer { server.openConnections.remove(id) }
         var cursor = since
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

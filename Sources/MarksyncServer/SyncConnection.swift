@@ -22,22 +22,24 @@ final class SyncConnection: Sendable {
     private let mutable: Mutex<State>
 
     private struct State {
-        var scope: TokenScope?
+        var identity: Identity?
+        /// Durable consumers this connection subscribed as (it may move their cursors).
+        var consumers: Set<String> = []
         var limiter: RateLimiter
         var pump: Task<Void, Never>?
         var sender: String?
     }
 
-    init(server: SyncServer, document: String, name: String, scope: TokenScope?, outbound: WebSocketOutboundWriter, logger: Logger) {
+    init(server: SyncServer, document: String, name: String, identity: Identity?, outbound: WebSocketOutboundWriter, logger: Logger) {
         self.server = server
         self.document = document
         self.name = name
         self.outbound = outbound
         self.logger = logger
-        mutable = Mutex(State(scope: scope, limiter: RateLimiter(rate: server.configuration.rateLimit, burst: server.configuration.rateBurst)))
+        mutable = Mutex(State(identity: identity, limiter: RateLimiter(rate: server.configuration.rateLimit, burst: server.configuration.rateBurst)))
     }
 
-    var scope: TokenScope? { mutable.withLock { $0.scope } }
+    var identity: Identity? { mutable.withLock { $0.identity } }
 
     func send(_ text: String) async {
         do { try await outbound.write(.text(text)) } catch { logger.debug("write failed: \(error)") }
@@ -56,8 +58,17 @@ final class SyncConnection: Sendable {
     func run(inbound: WebSocketInboundStream) async {
         server.metrics.connectionOpened()
         defer { server.metrics.connectionClosed() }
+        let outbound = self.outbound
+        let open = server.openConnections.register(id) {
+            try? await outbound.close(.goingAway, reason: "the server is shutting down")
+        }
+        defer { server.openConnections.remove(id) }
+        guard open else {
+            try? await outbound.close(.goingAway, reason: "the server is shutting down")
+            return
+        }
         if let hub = await server.hub(for: document) {
-            if scope != nil || server.configuration.tokens.isEmpty {
+            if identity != nil {
                 let (subscription, manifest) = await hub.attachLive(
                     connectionID: id, excludeOwn: true, limit: server.configuration.subscriberQueue)
                 await send(manifest)
@@ -164,6 +175,8 @@ final class SyncConnection: Sendable {
     struct PreparedWrite {
         var type: String
         var blockID: String
+        /// The id as the client sent it (the request holds it scoped to the writer).
+        var messageID: String?
         var request: WriteRequest
     }
 
@@ -261,14 +274,13 @@ final class SyncConnection: Sendable {
         var message: String
     }
 
-    private func require(_ needed: TokenScope) throws {
-        if server.configuration.tokens.isEmpty { return }
-        guard let scope else {
+    @discardableResult
+    private func require(_ needed: TokenScope) throws -> Identity {
+        guard let identity else {
             throw ProtocolFailure(reason: "unauthorized", message: "present a token first (?token=…, Authorization: Bearer, or hello)")
         }
-        guard scope >= needed else {
-            throw ProtocolFailure(reason: "forbidden", message: "this token has \(scope) scope; this needs \(needed)")
-        }
+        do { try identity.require(needed) } catch { throw ProtocolFailure(reason: error.reason.rawValue, message: error.message) }
+        return identity
     }
 
     private func string(_ json: JSONValue, _ key: String) throws -> String {
@@ -295,23 +307,25 @@ final class SyncConnection: Sendable {
         switch type {
         case "hello":
             let token = try optionalString(json, "token")
-            let scope = server.configuration.tokens.scope(of: token)
-            if !server.configuration.tokens.isEmpty, scope == nil {
-                throw ProtocolFailure(reason: "unauthorized", message: "unknown token")
+            let presented: Identity?
+            do { presented = try server.access.identity(token: token) } catch {
+                throw ProtocolFailure(reason: error.reason.rawValue, message: error.message)
             }
+            // A hello without a token keeps the identity the connection has (from its upgrade request).
             let hadScope = mutable.withLock { state -> Bool in
-                let had = state.scope != nil
-                state.scope = scope ?? .admin
+                let had = state.identity != nil
+                if let presented { state.identity = presented }
                 state.sender = try? optionalString(json, "name")
                 return had
             }
+            guard let identity else { throw ProtocolFailure(reason: "unauthorized", message: "present a token: {type: \"hello\", token: …}") }
             if !hadScope, let hub = await server.hub(for: document) {
                 let (subscription, manifest) = await hub.attachLive(
                     connectionID: id, excludeOwn: true, limit: server.configuration.subscriberQueue)
                 startPump(subscription, announceCaughtUp: false)
                 return manifest
             }
-            return Wire.message("hello", ["scope": .string("\(self.scope.map { "\($0)" } ?? "open")")])
+            return Wire.message("hello", ["scope": .string("\(identity.scope)")])
 
         case "patch", "full", "merge", "create", "delete":
             try require(.write)
@@ -361,10 +375,11 @@ final class SyncConnection: Sendable {
             return nil
 
         case "cursor":
-            try require(.read)
+            let identity = try require(.read)
             let consumer = try string(json, "consumer")
             guard let seq = try optionalInt(json, "seq") else { throw ProtocolFailure(reason: "bad_message", message: "field seq is missing") }
-            do { try await server.log.setCursor(document: document, consumer: consumer, seq: seq) } catch {
+            try await requireOwnership(of: consumer, identity)
+            do { try await server.log.setCursor(document: document, consumer: consumer, seq: seq, owner: identity.principal) } catch {
                 throw ProtocolFailure(reason: "bad_cursor", message: error.message)
             }
             return Wire.message("cursor", ["consumer": .string(consumer), "seq": .int(seq), "ok": .bool(true)])
@@ -381,6 +396,29 @@ final class SyncConnection: Sendable {
         default:
             throw ProtocolFailure(reason: "unknown_type", message: "unknown message type \(type.debugDescription)")
         }
+    }
+
+    /// A durable consumer belongs to the identity that made it: another token's cursor needs admin. A consumer
+    /// made before owners were recorded (or on a server without tokens) is taken over by the first writer.
+    private func requireOwnership(of consumer: String, _ identity: Identity) async throws {
+        guard identity.scope < .admin, let principal = identity.principal else { return }
+        let owner: String??
+        do { owner = try await server.log.consumerOwner(document: document, consumer: consumer) } catch {
+            throw ProtocolFailure(reason: "storage", message: error.message)
+        }
+        switch owner {
+        case .none: return
+        case .some(.none) where identity.scope >= .write: return
+        case .some(let stored) where stored == principal: return
+        default:
+            throw ProtocolFailure(reason: "forbidden", message: "consumer \(consumer.debugDescription) belongs to another token; moving its cursor needs admin")
+        }
+    }
+
+    /// A client's message id, scoped to the writer's identity (its token, or its author on a server without
+    /// tokens): nobody can claim another writer's ids to have its writes answered `duplicate`.
+    private func scopedMessageID(_ id: String?, author: String) -> String? {
+        MessageIDScope.scoped(id, principal: identity?.principal, author: author)
     }
 
     private func stateAt(_ at: Int?) async throws -> DocumentState {
@@ -431,8 +469,9 @@ final class SyncConnection: Sendable {
                     exitCode: exitCode, outputTail: try optionalString(json, "output_tail") ?? ""))
         }
         let sender = try optionalString(json, "sender") ?? mutable.withLock { $0.sender } ?? name
-        var request = WriteRequest(
-            document: document, author: sender.isEmpty ? name : sender, change: .event(body), clientMessageID: try optionalString(json, "id"))
+        let author = sender.isEmpty ? name : sender
+        let messageID = try optionalString(json, "id")
+        var request = WriteRequest(document: document, author: author, change: .event(body), clientMessageID: scopedMessageID(messageID, author: author))
         request.origin = id
         let outcome: WriteOutcome
         do { outcome = try await server.log.append(request) } catch {
@@ -442,13 +481,13 @@ final class SyncConnection: Sendable {
         case .appended(let event, _), .duplicate(let event):
             var fields: [String: JSONValue] = ["seq": .int(event.seq), "kind": .string(type)]
             if let blockID { fields["block_id"] = .string(blockID) }
-            if let id = request.clientMessageID { fields["id"] = .string(id) }
+            if let messageID { fields["id"] = .string(messageID) }
             if case .duplicate = outcome { fields["duplicate"] = .bool(true) }
             server.metrics.ack()
             return Wire.message("ack", fields)
         case .rejected(let error, _):
             var extra: [String: JSONValue] = [:]
-            if let id = request.clientMessageID { extra["id"] = .string(id) }
+            if let messageID { extra["id"] = .string(messageID) }
             server.metrics.nack(error.code)
             return Wire.nack(blockID, error.code, error.message, extra: extra)
         }
@@ -481,11 +520,13 @@ final class SyncConnection: Sendable {
             change = .delete(blockID: blockID)
         }
         let sender = try optionalString(json, "sender") ?? mutable.withLock { $0.sender } ?? name
+        let author = sender.isEmpty ? name : sender
+        let messageID = try optionalString(json, "id")
         var request = WriteRequest(
-            document: document, author: sender.isEmpty ? name : sender, change: change, clientMessageID: try optionalString(json, "id"),
+            document: document, author: author, change: change, clientMessageID: scopedMessageID(messageID, author: author),
             baseSeq: try optionalInt(json, "base_seq"), baseSHA256: try optionalString(json, "base_sha"))
         request.origin = id
-        return PreparedWrite(type: type, blockID: blockID, request: request)
+        return PreparedWrite(type: type, blockID: blockID, messageID: messageID, request: request)
     }
 
     /// Stores writes with one append (in order) and returns their replies (ack or nack), in order.
@@ -506,11 +547,11 @@ final class SyncConnection: Sendable {
     }
 
     private func reply(to write: PreparedWrite, _ outcome: WriteOutcome) -> String {
-        let (type, blockID, request) = (write.type, write.blockID, write.request)
+        let (type, blockID, messageID) = (write.type, write.blockID, write.messageID)
         switch outcome {
         case .appended(let event, _), .duplicate(let event):
             var fields: [String: JSONValue] = ["block_id": .string(blockID), "seq": .int(event.seq)]
-            if let id = request.clientMessageID { fields["id"] = .string(id) }
+            if let messageID { fields["id"] = .string(messageID) }
             if case .duplicate = outcome { fields["duplicate"] = .bool(true) }
             if case .appended(_, true) = outcome { fields["rebased"] = .bool(true) }
             if type == "merge" { fields["merged"] = .bool(true) }
@@ -529,7 +570,7 @@ final class SyncConnection: Sendable {
                 extra["sha"] = .string(current.sha256)
                 extra["seq"] = .int(current.seq)
             }
-            if let id = request.clientMessageID { extra["id"] = .string(id) }
+            if let messageID { extra["id"] = .string(messageID) }
             server.metrics.nack(error.code)
             return Wire.nack(blockID, error.code, error.message, extra: extra)
         }

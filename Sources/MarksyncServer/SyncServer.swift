@@ -20,7 +20,11 @@ import Synchronization
 public final class SyncServer: Sendable {
     public let log: EventLog
     public let configuration: ServerConfiguration
+    /// Who may connect (Host, Origin, tokens), from the configuration.
+    let access: AccessPolicy
     let metrics = ServerMetrics()
+    /// Open WebSockets and event streams, closed at graceful shutdown.
+    let openConnections = ConnectionRegistry()
     let logger: Logger
     private let hubs = Mutex<[String: DocumentHub]>([:])
     private let projections = Mutex<[String: ReadmeProjection]>([:])
@@ -29,6 +33,8 @@ public final class SyncServer: Sendable {
     public init(log: EventLog, configuration: ServerConfiguration, logger: Logger = Logger(label: "marksync-log")) {
         self.log = log
         self.configuration = configuration
+        self.access = AccessPolicy(
+            tokens: configuration.tokens, allowedOrigins: configuration.allowedOrigins, allowedHosts: configuration.allowedHosts)
         self.logger = logger
     }
 
@@ -90,7 +96,8 @@ public final class SyncServer: Sendable {
 
     /// Builds the Hummingbird application (tests run it with `.live`).
     public func application(onReady: (@Sendable (Int) -> Void)? = nil) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: MarksyncRequestContext.self)
+        router.add(middleware: AccessMiddleware(policy: access, logger: logger))
         HTTPAPI(server: self).register(on: router)
         WebUI.register(on: router, server: self)
         var wsConfiguration = WebSocketServerConfiguration(maxFrameSize: max(configuration.maxMessageBytes * 4, 1 << 16))
@@ -98,34 +105,40 @@ public final class SyncServer: Sendable {
         let server = self
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(configuration: .init(ws: wsConfiguration)) { request, _, logger in
+            server: .http1WebSocketUpgrade(
+                configuration: .init(http1: .init(additionalChannelHandlers: accessChannelHandlers()), ws: wsConfiguration)
+            ) { request, channel, logger in
                 let path = request.path ?? "/"
                 let components = URLComponents(string: path)
                 let route = components?.path ?? "/"
+                let query = components?.queryItems ?? []
+                // Host, Origin and token, as for every request: a refusal is answered with its status and reason
+                // (403 bad_origin / bad_host, 401 unknown token) and logged.
+                let identity: Identity?
+                do throws(AccessRefusal) {
+                    identity = try server.access.admit(request, queryToken: query.first { $0.name == "token" }?.value)
+                } catch {
+                    error.refuseUpgrade(on: channel, path: request.path, logger: server.logger)
+                    return .dontUpgrade
+                }
                 if route.hasPrefix("/yjs/") {
                     // The read-only y-websocket endpoint of the Yjs projection (YjsConnection).
-                    let query = components?.queryItems ?? []
-                    let token = HTTPAPI.bearer(request.headerFields[.authorization]) ?? query.first { $0.name == "token" }?.value
-                    let allowed = server.configuration.tokens.isEmpty || server.configuration.tokens.scope(of: token) != nil
                     guard let document = String(route.dropFirst("/yjs/".count)).removingPercentEncoding,
                         server.documents.contains(document)
                     else { return .dontUpgrade }
                     return .upgrade([:]) { inbound, outbound, _ in
                         await YjsConnection.run(
-                            server: server, document: document, allowed: allowed, inbound: inbound, outbound: outbound, logger: logger)
+                            server: server, document: document, allowed: identity != nil, inbound: inbound, outbound: outbound, logger: logger)
                     }
                 }
                 guard route == "/" || route == "/sync" || route.hasPrefix("/sync/") else { return .dontUpgrade }
-                let query = components?.queryItems ?? []
                 var document = query.first { $0.name == "doc" }?.value
                 if route.hasPrefix("/sync/") { document = String(route.dropFirst("/sync/".count)).removingPercentEncoding }
-                let token = HTTPAPI.bearer(request.headerFields[.authorization]) ?? query.first { $0.name == "token" }?.value
-                let scope = server.configuration.tokens.isEmpty ? TokenScope.admin : server.configuration.tokens.scope(of: token)
                 let name = query.first { $0.name == "name" }?.value ?? "client"
                 guard let document = document ?? server.documents.first else { return .dontUpgrade }
                 return .upgrade([:]) { inbound, outbound, _ in
                     let connection = SyncConnection(
-                        server: server, document: document, name: name, scope: scope, outbound: outbound, logger: logger)
+                        server: server, document: document, name: name, identity: identity, outbound: outbound, logger: logger)
                     await connection.run(inbound: inbound)
                 }
             },
@@ -204,6 +217,19 @@ struct BackgroundService: Service {
         }
         // Stopped when a previous run of this server shut down.
         await server.log.resumeYjsWarmUp()
+        await withGracefulShutdownHandler {
+            await run(stream: stream, logger: logger)
+        } onGracefulShutdown: { [server] in
+            // WebSockets get a close frame (1001 going away) and event streams end, so the HTTP server is not
+            // left waiting for clients that would never leave (an idle socket, the web UI's SSE stream).
+            Task { await server.openConnections.closeAll() }
+        }
+        await server.flushProjections()
+        // A warm-up started by a late commit must not outlive the server (it stops at its next page).
+        await server.log.stopYjsWarmUp()
+    }
+
+    private func run(stream: AsyncStream<[Event]>, logger: Logger) async {
         await withDiscardingTaskGroup { group in
             group.addTask {
                 for await events in stream.cancelOnGracefulShutdown() { await server.fanOut(events) }
@@ -233,9 +259,6 @@ struct BackgroundService: Service {
                 }
             }
         }
-        await server.flushProjections()
-        // A warm-up started by a late commit must not outlive the server (it stops at its next page).
-        await server.log.stopYjsWarmUp()
     }
 }
 

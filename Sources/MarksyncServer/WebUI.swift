@@ -11,13 +11,13 @@ enum WebUI {
     /// The page, as built into the binary from `WebUI/index.html`.
     static let page = ByteBuffer(bytes: PackageResources.index_html)
 
-    static func register(on router: Router<BasicRequestContext>, server: SyncServer) {
+    static func register(on router: Router<MarksyncRequestContext>, server: SyncServer) {
         register(on: router)
         let api = HTTPAPI(server: server)
         // The whole README as one text (the UI's Markdown tab): what changed becomes events, as an edit of
         // the file on disk would.
         router.put("/api/v1/docs/:doc/markdown") { request, context in
-            await api.guarded(request, .write) {
+            await api.guarded(context, .write) {
                 let document = try await api.document(context)
                 let body = try await request.body.collect(upTo: 4 << 20)
                 guard let text = body.getString(at: body.readerIndex, length: body.readableBytes) else {
@@ -30,7 +30,7 @@ enum WebUI {
         }
         // The agents.yml next to the README, and its DSL when a `agents.msdsl` sits beside it (the sandbox writes one).
         router.get("/api/v1/docs/:doc/plan") { request, context in
-            await api.guarded(request, .read) {
+            await api.guarded(context, .read) {
                 let document = try await api.document(context)
                 guard let readme = server.readmePath(of: document) else {
                     // A document kept in the log only has no folder, so no plan.
@@ -45,7 +45,7 @@ enum WebUI {
         }
     }
 
-    private static func register(on router: Router<BasicRequestContext>) {
+    private static func register(on router: Router<MarksyncRequestContext>) {
         // Hummingbird matches `/ui` and `/ui/` alike.
         router.get("/ui") { _, _ in pageResponse() }
         // Browsers asking for the root get the page; sync clients connect to the root with a WebSocket upgrade,

@@ -58,7 +58,7 @@ enum Wire {
     /// and the block's new sha (see ``applyForSubscribers(_:to:)``).
     static func eventMessage(_ event: Event, patch: (text: String, sha: String)?) -> String {
         var fields: [String: JSONValue] = ["seq": .int(event.seq), "sender": .string(event.author), "doc": .string(event.document)]
-        if let id = event.clientMessageID { fields["id"] = .string(id) }
+        if let id = event.clientMessageID { fields["id"] = .string(MessageIDScope.unscoped(id)) }
         switch event.body {
         case .blockPatched(let blockID, _, _, _):
             fields["block_id"] = .string(blockID)

@@ -27,6 +27,14 @@ enum YjsConnection {
         server.metrics.connectionOpened()
         defer { server.metrics.connectionClosed() }
         let peer = YjsPeer(limit: queueLimit)
+        let open = server.openConnections.register("yjs-\(peer.id)") {
+            try? await outbound.close(.goingAway, reason: "the server is shutting down")
+        }
+        defer { server.openConnections.remove("yjs-\(peer.id)") }
+        guard open else {
+            try? await outbound.close(.goingAway, reason: "the server is shutting down")
+            return
+        }
         var room: YjsRoom?
         do {
             for _ in 0..<3 {

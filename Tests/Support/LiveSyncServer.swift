@@ -16,9 +16,10 @@ public struct LiveSyncServer: Sendable {
     public var logPath: String { folder.appendingPathComponent("log.db").path }
 
     /// Starts a server whose document `document` is `markdown` (imported when the log at `folder` is new).
-    public static func start(markdown: String, document: String = "demo", folder given: URL? = nil, tokens: String? = nil) async throws
-        -> LiveSyncServer
-    {
+    public static func start(
+        markdown: String, document: String = "demo", folder given: URL? = nil, tokens: String? = nil,
+        configure: @Sendable (inout ServerConfiguration) -> Void = { _ in }
+    ) async throws -> LiveSyncServer {
         let folder = try given ?? temporaryFolder("marksync-live")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let log = try await EventLog.open(path: folder.appendingPathComponent("log.db").path)
@@ -29,6 +30,7 @@ public struct LiveSyncServer: Sendable {
         configuration.host = "127.0.0.1"
         configuration.port = 0
         if let tokens { configuration.tokens = try TokenSet(parsing: tokens) }
+        configure(&configuration)
         var logger = Logger(label: "test-server")
         logger.logLevel = .critical
         let server = SyncServer(log: log, configuration: configuration, logger: logger)
