@@ -31,15 +31,17 @@ struct APICommand: AsyncParsableCommand {
     @Option(help: "Address to bind (default 127.0.0.1).") var host: String?
     @Option(help: "Port (default: $MARKSYNC_API_PORT or 8080; 0 picks a free one).") var port: Int?
     @Option(help: "Tokens as token:scope,… (default: $MARKSYNC_TOKENS).") var tokens: String?
-    @Flag(help: "Allow binding a non-loopback address without tokens (anyone on the network can run commands).")
+    @Option(help: "A file of tokens (token:scope, one per line; mode 0600), instead of --tokens.") var tokensFile: String?
+    @Flag(help: "Allow binding a non-loopback address without configured tokens (the generated token is then sent in clear).")
     var allowUnauthenticated = false
+    @OptionGroup var browser: BrowserAccessOptions
     @OptionGroup var runtime: AgentRuntimeOptions
 
     func run() async throws {
         let settings = Settings()
         let host = host ?? "127.0.0.1"
         let port = port ?? settings.int("MARKSYNC_API_PORT", default: 8080)
-        let tokenSet = try Self.tokenSet(tokens ?? settings.value("MARKSYNC_TOKENS"))
+        let tokenSet = try Self.tokenSet(tokens ?? settings.value("MARKSYNC_TOKENS"), file: tokensFile ?? settings.value("MARKSYNC_TOKENS_FILE"))
         try Self.checkBind(host: host, tokens: tokenSet, allowUnauthenticated: allowUnauthenticated)
         let defaults: Orchestrator.Defaults
         do { defaults = try runtime.defaults(settings: settings) } catch let error as AgentError { throw CLIError.usage(error.message) }
@@ -49,7 +51,9 @@ struct APICommand: AsyncParsableCommand {
         let executor = backend.executor
         printError("control API runtime: agents connect to \(defaults.server.url), LLM \(defaults.llm.provider) \(defaults.llm.model)")
         do {
-            try await Self.serveControlAPI(executor: executor, host: host, port: port, tokens: tokenSet, allowUnauthenticated: allowUnauthenticated)
+            try await Self.serveControlAPI(
+                executor: executor, host: host, port: port, tokens: tokenSet, allowUnauthenticated: allowUnauthenticated,
+                allowedOrigins: browser.allowOrigin, allowedHosts: browser.allowHost)
         } catch {
             await orchestrator.stop()
             throw error
@@ -68,7 +72,11 @@ struct APICommand: AsyncParsableCommand {
     }
 
     /// Parses `token:scope,…` (nil or empty: no tokens) as a usage error when it is wrong.
-    static func tokenSet(_ text: String?) throws -> TokenSet {
+    static func tokenSet(_ text: String?, file: String? = nil) throws -> TokenSet {
+        if let file, !file.isEmpty {
+            guard text == nil || text?.isEmpty == true else { throw CLIError.usage("give tokens with --tokens or --tokens-file, not both") }
+            do { return try TokenSet(contentsOfFile: file) } catch { throw CLIError.usage(error.message) }
+        }
         guard let text, !text.isEmpty else { return TokenSet() }
         do { return try TokenSet(parsing: text) } catch { throw CLIError.usage(error.message) }
     }
@@ -77,30 +85,43 @@ struct APICommand: AsyncParsableCommand {
     /// `listening <port>` on standard output once bound. Refuses a non-loopback host without tokens unless
     /// `allowUnauthenticated` (a usage error). For `orchestrate`, next to its agents.
     static func serveControlAPI(
-        executor: DSLExecutor, host: String, port: Int, tokens: TokenSet, allowUnauthenticated: Bool = false
+        executor: DSLExecutor, host: String, port: Int, tokens: TokenSet, allowUnauthenticated: Bool = false,
+        allowedOrigins: [String] = [], allowedHosts: [String] = []
     ) async throws {
-        let service = try controlAPIService(executor: executor, host: host, port: port, tokens: tokens, allowUnauthenticated: allowUnauthenticated)
+        let service = try controlAPIService(
+            executor: executor, host: host, port: port, tokens: tokens, allowUnauthenticated: allowUnauthenticated,
+            allowedOrigins: allowedOrigins, allowedHosts: allowedHosts)
         var logger = Logger(label: "marksync-log-control")
         logger.logLevel = .warning
-        let group = ServiceGroup(
-            configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await StopOnSignal.run([service], logger: logger)
     }
 
     /// The same as a service, to run in a `ServiceGroup` next to others (one signal handler for all):
     /// `ServiceGroup(configuration: .init(services: [.init(service: agents), .init(service: api)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))`.
     static func controlAPIService(
-        executor: DSLExecutor, host: String, port: Int, tokens: TokenSet, allowUnauthenticated: Bool = false
+        executor: DSLExecutor, host: String, port: Int, tokens: TokenSet, allowUnauthenticated: Bool = false,
+        allowedOrigins: [String] = [], allowedHosts: [String] = []
     ) throws -> some Service {
         try checkBind(host: host, tokens: tokens, allowUnauthenticated: allowUnauthenticated)
-        if tokens.isEmpty {
-            printError(isLoopback(host) ? "no tokens configured: control API on \(host) only" : "warning: control API on \(host) WITHOUT tokens")
-        }
+        // The control API runs commands on this host: it always needs a token. Without one configured, a random
+        // one is made now, printed in the URL and kept in a file only this user can read (shell --api reads it).
+        let generated: String? = tokens.isEmpty ? TokenSet.generate() : nil
+        let tokens = generated.map { TokenSet([$0: .admin]) } ?? tokens
         var logger = Logger(label: "marksync-log-control")
         logger.logLevel = Logger.Level(rawValue: (Settings().value("LOG_LEVEL") ?? "info").lowercased()) ?? .info
-        let server = ControlServer(api: ControlAPI(executor: executor, tokens: tokens), host: host, port: port, logger: logger)
+        let api = ControlAPI(executor: executor, tokens: tokens, allowedOrigins: allowedOrigins, allowedHosts: allowedHosts)
+        let server = ControlServer(api: api, host: host, port: port, logger: logger)
         return server.application { bound in
             printError("marksync-log \(MarksyncVersion.tool) control API on http://\(host):\(bound)/api/v1 (reference: /docs, /openapi.json; WebSocket /ws/dsl)")
+            if let generated {
+                do {
+                    try ControlTokenFile.write(generated, port: bound)
+                    printError("no tokens configured: a token was made for this run, kept in \(ControlTokenFile.path(port: bound)) (mode 0600)")
+                } catch {
+                    printError("warning: \(error)")
+                }
+                printError("  http://\(host):\(bound)/docs?token=\(generated)")
+            }
             // A line on standard output for scripts that start the API on port 0.
             Console.write("listening \(bound)\n")
         }

@@ -93,8 +93,7 @@ enum AgentHost {
         logger.logLevel = .warning
         let services: [ServiceGroupConfiguration.ServiceConfiguration] =
             [.init(service: OrchestratorService(orchestrator: orchestrator))] + others.map { .init(service: $0) }
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await StopOnSignal.run(services.map(\.service), logger: logger)
         for status in await orchestrator.status() {
             printError(
                 "\(status.name) (\(status.role)): cursor \(status.cursor), \(status.handled) handled, \(status.llmCalls) LLM calls, "
@@ -156,7 +155,9 @@ struct OrchestrateCommand: AsyncParsableCommand {
     @Option(help: "Address of the control API (default 127.0.0.1).") var apiHost: String?
     @Option(help: "Port of the control API (default: $MARKSYNC_API_PORT or 8080; 0 picks a free one).") var apiPort: Int?
     @Flag(help: "Do not serve the control API.") var noApi = false
-    @Option(help: "Tokens of the control API as token:scope,… (default: $MARKSYNC_TOKENS).") var tokens: String?
+    @Option(help: "Tokens of the control API as token:scope,… (default: $MARKSYNC_TOKENS; none: a token is made at start).") var tokens: String?
+    @Option(help: "A file of control API tokens (token:scope per line, mode 0600).") var tokensFile: String?
+    @OptionGroup var browser: BrowserAccessOptions
     @OptionGroup var runtime: AgentRuntimeOptions
 
     func run() async throws {
@@ -194,7 +195,8 @@ struct OrchestrateCommand: AsyncParsableCommand {
             others.append(
                 try APICommand.controlAPIService(
                     executor: executor, host: apiHost ?? "127.0.0.1", port: apiPort ?? settings.int("MARKSYNC_API_PORT", default: 8080),
-                    tokens: try APICommand.tokenSet(tokens ?? settings.value("MARKSYNC_TOKENS"))))
+                    tokens: try APICommand.tokenSet(tokens ?? settings.value("MARKSYNC_TOKENS"), file: tokensFile ?? settings.value("MARKSYNC_TOKENS_FILE")),
+                    allowedOrigins: browser.allowOrigin, allowedHosts: browser.allowHost))
         }
         try await AgentHost.run(orchestrator, with: others)
     }

@@ -15,7 +15,13 @@ struct ServeCommand: AsyncParsableCommand {
             log is new, rewritten atomically after every change, and watched for edits made on disk (they become \
             events by author `file`). Clients connect to ws://HOST:PORT/ (the Python marksync clients work as they \
             are). Stops cleanly on SIGINT/SIGTERM. Tokens: --tokens or MARKSYNC_TOKENS, `token:scope,…` with \
-            scopes read, write, admin.
+            scopes read, write, admin (or --tokens-file). Browser pages of other sites are refused (Origin), and so \
+            are Host names other than localhost and IP addresses (DNS rebinding): see docs/security.md.
+
+            Examples:
+              marksync-log serve examples/task-manager-api/README.md
+              marksync-log serve README.md --port 0 --tokens-file ~/.marksync/tokens
+              marksync-log serve README.md --allow-origin https://dashboard.example --allow-host hub.internal
             """
     )
 
@@ -31,16 +37,21 @@ struct ServeCommand: AsyncParsableCommand {
     var db: String?
     @Option(help: "Document name, when serving one README.") var doc: String?
     @Option(help: "Tokens as token:scope,… (default: $MARKSYNC_TOKENS).") var tokens: String?
+    @Option(help: "A file of tokens (token:scope, one per line; mode 0600), so tokens do not show in ps (default: $MARKSYNC_TOKENS_FILE).")
+    var tokensFile: String?
     @Option(help: "Messages per second per connection.") var rateLimit: Double?
     @Flag(help: "Allow binding a non-loopback address without tokens (anyone on the network can write).")
     var allowUnauthenticated = false
+    @OptionGroup var browser: BrowserAccessOptions
 
     func run() async throws {
         let settings = Settings()
         var configuration = ServerConfiguration()
         configuration.host = host ?? "127.0.0.1"
         configuration.port = port ?? settings.int("MARKSYNC_PORT", default: 8765)
-        if let text = tokens ?? settings.value("MARKSYNC_TOKENS") { configuration.tokens = try TokenSet(parsing: text) }
+        configuration.tokens = try APICommand.tokenSet(tokens ?? settings.value("MARKSYNC_TOKENS"), file: tokensFile ?? settings.value("MARKSYNC_TOKENS_FILE"))
+        configuration.allowedOrigins = browser.allowOrigin
+        configuration.allowedHosts = browser.allowHost
         if let rateLimit {
             configuration.rateLimit = rateLimit
             configuration.rateBurst = max(rateLimit * 2, 10)
@@ -69,10 +80,11 @@ struct ServeCommand: AsyncParsableCommand {
             printError("serving \(name) (\(file), head seq \(seq)) from \(path)")
         }
         let host = configuration.host
-        try await server.run { port in
+        let application = server.application { port in
             printError("marksync-log \(MarksyncVersion.tool) listening on ws://\(host):\(port)/ and http://\(host):\(port)/api/v1/docs")
             // A line on standard output for scripts that start the server on port 0.
             Console.write("listening \(port)\n")
         }
+        try await StopOnSignal.run([application], logger: logger)
     }
 }

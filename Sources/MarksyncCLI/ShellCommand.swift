@@ -48,7 +48,8 @@ struct ShellCommand: AsyncParsableCommand {
         }
         let backend: any ShellBackend
         if let api {
-            backend = try RemoteShellBackend(url: api, token: runtime.token ?? Settings().value("MARKSYNC_TOKEN"))
+            // The token given, else the one the control API made for this user at start (its 0600 file).
+            backend = try RemoteShellBackend(url: api, token: runtime.token ?? Settings().value("MARKSYNC_TOKEN") ?? ControlTokenFile.read(url: api))
         } else {
             let defaults = try runtime.defaults()
             backend = try await LocalShellBackend.start(defaults: defaults)

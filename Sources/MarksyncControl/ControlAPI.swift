@@ -19,8 +19,11 @@ import Synchronization
 /// | `POST /api/v1/execute`, `POST /api/v1/script`, `DELETE /api/v1/agents/{name}`; WebSocket commands | `write` |
 /// | commands touching the host's files, commands or secrets (``requiredScope(for:)``) | `admin` |
 ///
-/// Without tokens everything is open. Tokens come from `Authorization: Bearer` or `?token=` and are never
-/// logged or echoed.
+/// Every route but the open ones needs a token (the CLI makes a random one at start when none is configured,
+/// Jupyter's model): the control API runs commands on the host, so no web page may reach it. Tokens come
+/// from `Authorization: Bearer` or `?token=` and are never logged or echoed. `Host` and `Origin` are checked
+/// by the same ``AccessMiddleware`` as the sync server's, and `POST`s need `Content-Type: application/json`
+/// (a cross-site `text/plain` form post needs no preflight; JSON does).
 ///
 /// ```swift
 /// let api = ControlAPI(executor: executor, tokens: try TokenSet(parsing: "s3cret:admin"))
@@ -30,8 +33,10 @@ import Synchronization
 public struct ControlAPI: Sendable {
     /// The executor every command runs on.
     public let executor: DSLExecutor
-    /// The tokens accepted (empty: no authentication).
+    /// The tokens accepted (empty: none, so every route that needs a scope answers 401).
     public let tokens: TokenSet
+    /// Host, Origin and token checks (a token is always required).
+    public let access: AccessPolicy
     /// The `/ws/dsl` connections.
     let sockets: DSLSockets
 
@@ -40,10 +45,12 @@ public struct ControlAPI: Sendable {
     /// The service name of `GET /api/v1/health`.
     public static let serviceName = "marksync-log-control"
 
-    /// A control API over `executor`; with `tokens` empty every route is open.
-    public init(executor: DSLExecutor, tokens: TokenSet) {
+    /// A control API over `executor`, for the holders of `tokens`; `allowedOrigins` and `allowedHosts` as in
+    /// ``AccessPolicy``.
+    public init(executor: DSLExecutor, tokens: TokenSet, allowedOrigins: [String] = [], allowedHosts: [String] = []) {
         self.executor = executor
         self.tokens = tokens
+        self.access = AccessPolicy(tokens: tokens, allowedOrigins: allowedOrigins, allowedHosts: allowedHosts, requiresToken: true)
         self.sockets = DSLSockets()
     }
 
@@ -122,7 +129,7 @@ public struct ControlAPI: Sendable {
     // MARK: - HTTP
 
     /// Adds the control routes, `GET /openapi.json` and `GET /docs` to `router`.
-    public func register(on router: Router<BasicRequestContext>) {
+    public func register(on router: Router<MarksyncRequestContext>) {
         router.get("/api/v1/health") { _, _ in
             Self.json(["status": "ok", "service": .string(Self.serviceName), "version": .string(MarksyncVersion.tool)])
         }
@@ -132,8 +139,8 @@ public struct ControlAPI: Sendable {
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.htmlPage)))
         }
-        router.post("/api/v1/execute") { request, _ in
-            await guarded(request, .write) {
+        router.post("/api/v1/execute") { request, context in
+            await guarded(context, .write) {
                 let body = try await Self.jsonBody(request)
                 guard let line = body["command"]?.stringValue else {
                     throw ControlError(.badRequest, "send {\"command\": \"<one DSL line>\"}")
@@ -141,12 +148,12 @@ public struct ControlAPI: Sendable {
                 guard !line.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
                     throw ControlError(.badRequest, "the command is empty; send {\"command\": \"<one DSL line>\"}")
                 }
-                try authorize(request, Self.requiredScope(for: line), what: Self.verb(of: line))
+                try authorize(context, Self.requiredScope(for: line), what: Self.verb(of: line))
                 return Self.json(await run(line))
             }
         }
-        router.post("/api/v1/script") { request, _ in
-            await guarded(request, .write) {
+        router.post("/api/v1/script") { request, context in
+            await guarded(context, .write) {
                 let body = try await Self.jsonBody(request)
                 guard let script = body["script"]?.stringValue else {
                     throw ControlError(.badRequest, "send {\"script\": \"<DSL lines>\"}")
@@ -155,26 +162,26 @@ public struct ControlAPI: Sendable {
                 for line in script.split(separator: "\n", omittingEmptySubsequences: false) {
                     let text = line.trimmingCharacters(in: .whitespacesAndNewlines)
                     guard !text.isEmpty, !text.hasPrefix("#") else { continue }
-                    try authorize(request, Self.requiredScope(for: text), what: Self.verb(of: text))
+                    try authorize(context, Self.requiredScope(for: text), what: Self.verb(of: text))
                 }
                 await sockets.listen(to: executor)
                 return Self.json(Self.redacted(reply: await executor.executeScript(script)))
             }
         }
-        router.get("/api/v1/agents") { request, _ in await guarded(request, .read) { try await result(of: "LIST agents") } }
-        router.get("/api/v1/agents/:name") { request, context in
-            await guarded(request, .read) { try await result(of: "STATUS \(DSLScript.quote(try Self.name(context)))") }
+        router.get("/api/v1/agents") { _, context in await guarded(context, .read) { try await result(of: "LIST agents") } }
+        router.get("/api/v1/agents/:name") { _, context in
+            await guarded(context, .read) { try await result(of: "STATUS \(DSLScript.quote(try Self.name(context)))") }
         }
-        router.delete("/api/v1/agents/:name") { request, context in
-            await guarded(request, .write) { try await result(of: "KILL \(DSLScript.quote(try Self.name(context)))") }
+        router.delete("/api/v1/agents/:name") { _, context in
+            await guarded(context, .write) { try await result(of: "KILL \(DSLScript.quote(try Self.name(context)))") }
         }
-        router.get("/api/v1/pipelines") { request, _ in await guarded(request, .read) { try await result(of: "LIST pipelines") } }
-        router.get("/api/v1/routes") { request, _ in await guarded(request, .read) { try await result(of: "LIST routes") } }
-        router.get("/api/v1/config") { request, _ in await guarded(request, .read) { try await result(of: "LIST config") } }
-        router.get("/api/v1/status") { request, _ in await guarded(request, .read) { try await result(of: "STATUS") } }
+        router.get("/api/v1/pipelines") { _, context in await guarded(context, .read) { try await result(of: "LIST pipelines") } }
+        router.get("/api/v1/routes") { _, context in await guarded(context, .read) { try await result(of: "LIST routes") } }
+        router.get("/api/v1/config") { _, context in await guarded(context, .read) { try await result(of: "LIST config") } }
+        router.get("/api/v1/status") { _, context in await guarded(context, .read) { try await result(of: "STATUS") } }
         // A plain GET of the socket's path (or an upgrade refused for its token) lands here.
-        router.get("/ws/dsl") { request, _ in
-            await guarded(request, .read) {
+        router.get("/ws/dsl") { _, context in
+            await guarded(context, .read) {
                 throw ControlError(.upgradeRequired, "connect with a WebSocket client (Upgrade: websocket)")
             }
         }
@@ -201,29 +208,20 @@ public struct ControlAPI: Sendable {
         line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map { $0.uppercased() } ?? "this"
     }
 
-    /// The presented token (`Authorization: Bearer`, else `?token=`).
-    static func token(_ request: Request) -> String? {
-        if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") {
-            return String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+    /// Throws `unauthorized` / `forbidden` unless the request's identity has `needed`.
+    func authorize(_ context: some IdentifiedRequestContext, _ needed: TokenScope, what: String? = nil) throws {
+        guard let identity = context.identity else {
+            throw ControlError(.unauthorized, "present a token: Authorization: Bearer … or ?token=… (printed by the server at start)")
         }
-        return request.uri.queryParameters.get("token").map { String($0) }
-    }
-
-    /// Throws `unauthorized` / `forbidden` unless the request's token has `needed`.
-    func authorize(_ request: Request, _ needed: TokenScope, what: String? = nil) throws {
-        guard !tokens.isEmpty else { return }
-        guard let scope = tokens.scope(of: Self.token(request)) else {
-            throw ControlError(.unauthorized, "present a token: Authorization: Bearer … or ?token=…")
-        }
-        guard scope >= needed else {
-            throw ControlError(.forbidden, "this token has \(scope) scope; \(what.map { "\($0) needs" } ?? "this needs") \(needed)")
+        guard identity.scope >= needed else {
+            throw ControlError(.forbidden, "this token has \(identity.scope) scope; \(what.map { "\($0) needs" } ?? "this needs") \(needed)")
         }
     }
 
     /// Runs a handler with auth; every error is `{error: {code, message}}` with its status, never a stack trace.
-    func guarded(_ request: Request, _ needed: TokenScope, _ body: @Sendable () async throws -> Response) async -> Response {
+    func guarded(_ context: some IdentifiedRequestContext, _ needed: TokenScope, _ body: @Sendable () async throws -> Response) async -> Response {
         do {
-            try authorize(request, needed)
+            try authorize(context, needed)
             return try await body()
         } catch let error as ControlError {
             return Self.failure(error)
@@ -235,6 +233,10 @@ public struct ControlAPI: Sendable {
     /// The body as JSON: `413 too_large` over ``maxBodyBytes`` (the rest is read and dropped so the client
     /// gets the answer), `400 bad_request` when it is not a JSON object.
     static func jsonBody(_ request: Request) async throws -> JSONValue {
+        // A page of another site can post text/plain, form or multipart bodies without a preflight; not JSON.
+        guard let type = request.headers[.contentType]?.lowercased(), type.hasPrefix("application/json") else {
+            throw ControlError(.unsupportedMediaType, "send the body as Content-Type: application/json", code: AccessReason.badContentType.rawValue)
+        }
         var buffer = ByteBuffer()
         var total = 0
         do {
@@ -269,22 +271,27 @@ public struct ControlAPI: Sendable {
     // MARK: - WebSocket
 
     /// The WebSocket handler for a request to `/ws/dsl` (`.dontUpgrade` for other paths, and for a missing or
-    /// unknown token: the request then reaches `GET /ws/dsl`, which answers 401). Pass it to
+    /// unknown token or a refused Host or Origin: the request then reaches the router, which answers 401 or 403). Pass it to
     /// `.http1WebSocketUpgrade`.
-    public func shouldUpgrade(_ request: HTTPRequest) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+    public func shouldUpgrade(
+        _ request: HTTPRequest, channel: any Channel, logger: Logger
+    ) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
         let components = URLComponents(string: request.path ?? "/")
         guard components?.path == "/ws/dsl" else { return .dontUpgrade }
-        var scope = TokenScope.admin
-        if !tokens.isEmpty {
-            var token: String?
-            if let header = request.headerFields[.authorization], header.lowercased().hasPrefix("bearer ") {
-                token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
-            } else {
-                token = components?.queryItems?.first { $0.name == "token" }?.value
-            }
-            guard let presented = tokens.scope(of: token) else { return .dontUpgrade }
-            scope = presented
+        // Host, Origin and token as for every route: a refused upgrade reaches the router, whose
+        // AccessMiddleware (or `GET /ws/dsl`) answers it.
+        let token = components?.queryItems?.first { $0.name == "token" }?.value
+        let admitted: Identity?
+        do throws(AccessRefusal) { admitted = try access.admit(request, queryToken: token) } catch {
+            error.refuseUpgrade(on: channel, path: components?.path, logger: logger)
+            return .dontUpgrade
         }
+        guard let identity = admitted else {
+            AccessRefusal(.unauthorized, .unauthorized, "present a token: Authorization: Bearer … or ?token=…")
+                .refuseUpgrade(on: channel, path: components?.path, logger: logger)
+            return .dontUpgrade
+        }
+        let scope = identity.scope
         let api = self
         let granted = scope
         return .upgrade([:]) { inbound, outbound, _ in
@@ -419,7 +426,7 @@ final class DSLSockets: Sendable {
 public struct ControlError: Error, Sendable, CustomStringConvertible {
     /// The kinds of failure, each with its HTTP status.
     public enum Kind: Sendable {
-        case badRequest, unauthorized, forbidden, notFound, tooLarge, upgradeRequired, failed, internalError, unsafeBind
+        case badRequest, unauthorized, forbidden, notFound, tooLarge, upgradeRequired, failed, internalError, unsafeBind, unsupportedMediaType
 
         var status: HTTPResponse.Status {
             switch self {
@@ -428,6 +435,7 @@ public struct ControlError: Error, Sendable, CustomStringConvertible {
             case .forbidden: .forbidden
             case .notFound: .notFound
             case .tooLarge: .contentTooLarge
+            case .unsupportedMediaType: .unsupportedMediaType
             case .upgradeRequired: .upgradeRequired
             case .failed: .conflict
             case .internalError, .unsafeBind: .internalServerError
@@ -441,6 +449,7 @@ public struct ControlError: Error, Sendable, CustomStringConvertible {
             case .forbidden: "forbidden"
             case .notFound: "not_found"
             case .tooLarge: "too_large"
+            case .unsupportedMediaType: "bad_content_type"
             case .upgradeRequired: "upgrade_required"
             case .failed: "failed"
             case .internalError: "internal"

@@ -2,6 +2,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import MarksyncDSL
+import MarksyncServer
 import NIOCore
 
 /// The control API on its own HTTP server (`marksync-log api`, and `orchestrate`'s control port): the
@@ -32,15 +33,18 @@ public struct ControlServer: Sendable {
     /// The Hummingbird application (HTTP/1.1 with the `/ws/dsl` WebSocket upgrade), for embedding or for
     /// running with `.run()` / `.runService()`; `onReady` gets the bound port.
     public func application(onReady: (@Sendable (Int) -> Void)? = nil) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: MarksyncRequestContext.self)
+        router.add(middleware: AccessMiddleware(policy: api.access, logger: logger))
         api.register(on: router)
         var wsConfiguration = WebSocketServerConfiguration(maxFrameSize: ControlAPI.maxBodyBytes + (1 << 12))
         wsConfiguration.autoPing = .enabled(timePeriod: .seconds(20))
         let api = self.api
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(configuration: .init(ws: wsConfiguration)) { request, _, _ in
-                api.shouldUpgrade(request)
+            server: .http1WebSocketUpgrade(
+                configuration: .init(http1: .init(additionalChannelHandlers: accessChannelHandlers()), ws: wsConfiguration)
+            ) { request, channel, _ in
+                api.shouldUpgrade(request, channel: channel, logger: logger)
             },
             configuration: .init(address: .hostname(host, port: port), serverName: "marksync-log-control"),
             onServerRunning: { channel in onReady?(channel.localAddress?.port ?? 0) },

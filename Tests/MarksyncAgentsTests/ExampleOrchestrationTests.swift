@@ -83,7 +83,8 @@ import Testing
             "--audit-file", audit, "--work-dir", server.folder.appendingPathComponent("deploy").path, "--api-port", "0",
         ]
         process.currentDirectoryURL = server.folder
-        process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        let home = server.folder.appendingPathComponent("marksync-home")
+        process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "MARKSYNC_HOME": home.path]
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -111,10 +112,22 @@ import Testing
         #expect(try await waitUntil(timeout: .seconds(20)) { try await !events(server, author: "api-editor").isEmpty })
         #expect(try await waitUntil { try await server.log.cursor(document: "tasks", consumer: "api-monitor") ?? 0 > ack.seq })
         await person.close()
-        // The control API drives the same agents.
+        // The control API drives the same agents, with the token it made at start (no tokens were configured),
+        // kept in a file only this user can read; without it, nothing.
+        let tokenFile = home.appendingPathComponent("control-\(apiPort).token").path
+        #expect(try await waitUntil { FileManager.default.fileExists(atPath: tokenFile) })
+        let mode = (try FileManager.default.attributesOfItem(atPath: tokenFile)[.posixPermissions] as? NSNumber)?.intValue
+        #expect(mode == 0o600)
+        let token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(token.count == 64)
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(apiPort)/api/v1/execute")
         request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(string: #"{"command": "STATUS api-editor"}"#))
+        let refused = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        #expect(refused.status.code == 401)
+        _ = try await refused.body.collect(upTo: 1 << 16)
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         let reply = String(buffer: try await response.body.collect(upTo: 1 << 20))
         #expect(reply.contains("\"ok\":true") && reply.contains("\"writes\":1"), "\(reply)")

@@ -20,6 +20,10 @@ import Testing
 let controlReadme = TestProject.readme
 
 let mainBlock = "markpact:file=app/main.py"
+
+/// The admin token of a harness started without tokens (the control API always needs one), sent by default
+/// by ``http(_:_:body:bytes:token:headers:stream:)``, ``execute(_:_:token:)`` and ``DSLSocket/connect(_:token:timeout:)``.
+let harnessToken = "harness-admin-token"
 let depsBlock = "markpact:deps=python"
 
 /// A live sync server, a fake LLM, an empty started runtime with its DSL executor, and a ControlServer on
@@ -48,7 +52,7 @@ struct ControlHarness: Sendable {
                 "server_uri": live.url, "doc": live.document, "ollama_url": llm.baseURL, "ollama_model": "qwen2.5-coder:7b",
                 "llm_provider": "ollama",
             ])
-        let tokenSet = try tokens.map { try TokenSet(parsing: $0) } ?? TokenSet()
+        let tokenSet = try TokenSet(parsing: tokens ?? "\(harnessToken):admin")
         var logger = Logger(label: "control-test")
         logger.logLevel = .critical
         let server = ControlServer(api: ControlAPI(executor: executor, tokens: tokenSet), host: "127.0.0.1", port: 0, logger: logger)
@@ -100,7 +104,7 @@ struct HTTPReply: Sendable {
 
 /// One request with AsyncHTTPClient; `stream` reads only the head and the first chunk (for endless bodies).
 func http(
-    _ method: HTTPMethod, _ url: String, body: String? = nil, bytes: Int? = nil, token: String? = nil, headers: [(String, String)] = [],
+    _ method: HTTPMethod, _ url: String, body: String? = nil, bytes: Int? = nil, token: String? = harnessToken, headers: [(String, String)] = [],
     stream: Bool = false
 ) async throws -> HTTPReply {
     var request = HTTPClientRequest(url: url)
@@ -109,6 +113,10 @@ func http(
     for (name, value) in headers { request.headers.add(name: name, value: value) }
     if let body { request.body = .bytes(ByteBuffer(string: body)) }
     if let bytes { request.body = .bytes(ByteBuffer(repeating: UInt8(ascii: "x"), count: bytes)) }
+    // The control API takes JSON bodies only (a cross-site text/plain post is refused).
+    if body != nil || bytes != nil, !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+        request.headers.add(name: "Content-Type", value: "application/json")
+    }
     let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
     let contentType = response.headers.first(name: "Content-Type") ?? ""
     if stream {
@@ -121,7 +129,7 @@ func http(
 }
 
 /// `POST /api/v1/execute {command}`.
-func execute(_ harness: ControlHarness, _ command: String, token: String? = nil) async throws -> HTTPReply {
+func execute(_ harness: ControlHarness, _ command: String, token: String? = harnessToken) async throws -> HTTPReply {
     try await http(.POST, "\(harness.base)/api/v1/execute", body: JSONValue.object(["command": .string(command)]).text, token: token)
 }
 
@@ -138,11 +146,12 @@ final class DSLSocket: Sendable {
     private let task = Mutex<Task<Void, Never>?>(nil)
 
     /// Connects; throws when the upgrade is refused or nothing happens within `timeout`.
-    static func connect(_ url: String, token: String? = nil, timeout: Duration = .seconds(10)) async throws -> DSLSocket {
+    static func connect(_ url: String, token: String? = harnessToken, timeout: Duration = .seconds(10)) async throws -> DSLSocket {
         let socket = DSLSocket()
         var configuration = WebSocketClientConfiguration()
         configuration.maxFrameSize = 1 << 22
-        if let token { configuration.additionalHeaders[.authorization] = "Bearer \(token)" }
+        // A token in the URL is the one meant (the harness's default header would win over it).
+        if let token, !(url.contains("?token=") && token == harnessToken) { configuration.additionalHeaders[.authorization] = "Bearer \(token)" }
         var logger = Logger(label: "dsl-socket")
         logger.logLevel = .critical
         let task = Task {
