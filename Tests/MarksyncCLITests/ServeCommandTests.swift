@@ -74,4 +74,86 @@ struct ServeCommandTests {
         let text = try String(contentsOfFile: readme, encoding: .utf8)
         #expect(text == "# Demo\n\n``` markpact:run\necho bye\n```\n")
     }
+
+    /// Issue 17: SIGTERM ends `serve` within 5 s whatever is connected: an idle WebSocket (it gets a close frame),
+    /// an SSE stream (it ends), a half-closed socket in CLOSE-WAIT and a request head sent halfway.
+    @Test func sigtermStopsWithinSecondsWhateverIsConnected() async throws {
+        let binary = try builtBinary()
+        let readme = try temporaryFile("README.md", "# Demo\n\n``` markpact:run\necho hi\n```\n")
+        let folder = URL(fileURLWithPath: readme).deletingLastPathComponent()
+        let document = folder.lastPathComponent
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["serve", readme, "--port", "0", "--db", folder.appendingPathComponent("log.db").path]
+        process.currentDirectoryURL = folder
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let (port, _) = try await readListeningPort(pipe.fileHandleForReading)
+        try #require(port > 0, "the server did not report its port")
+        let headEnded: @Sendable ([UInt8]) -> Bool = { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }
+
+        let socket = try RawSocket(port: port)
+        socket.send(
+            "GET / HTTP/1.1\nHost: 127.0.0.1:\(port)\nUpgrade: websocket\nConnection: Upgrade\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\nSec-WebSocket-Version: 13\n\n")
+        let upgraded = try await socket.read(timeout: .seconds(10), until: headEnded)
+        #expect(String(decoding: upgraded.bytes, as: UTF8.self).hasPrefix("HTTP/1.1 101"))
+        let stream = try RawSocket(port: port)
+        stream.send("GET /api/v1/docs/\(document)/events/stream HTTP/1.1\nHost: 127.0.0.1:\(port)\n\n")
+        let streaming = try await stream.read(timeout: .seconds(10)) { String(decoding: $0, as: UTF8.self).contains("marksync-log events") }
+        #expect(String(decoding: streaming.bytes, as: UTF8.self).contains("text/event-stream"))
+        let halfClosed = try RawSocket(port: port)
+        halfClosed.send("GET /health HTTP/1.1\nHost: 127.0.0.1:\(port)\n")
+        halfClosed.shutdownWrite()
+        let slow = try RawSocket(port: port)
+        slow.send("GET /health HTTP/1.1\nHost: 127.0.0.1:\(port)\nX-Slow: ")
+
+        let started = ContinuousClock.now
+        kill(process.processIdentifier, SIGTERM)
+        // The WebSocket is told the server is going away (close frame, code 1001 = 0x03E9).
+        // (The manifest came first, as a text frame.)
+        let closing = try await socket.read(timeout: .seconds(5)) { Self.closeCode(in: $0) != nil }
+        // 1001 (going away) from the server's shutdown, or 1000 when hummingbird-websocket's own shutdown handler wins.
+        let code = Self.closeCode(in: closing.bytes)
+        #expect(code == 1001 || code == 1000, "a close frame: \(closing.bytes.prefix(16))")
+        let ended = try await stream.read(timeout: .seconds(5))
+        #expect(ended.closed, "the event stream ended")
+        let exited = try await waitUntil(timeout: .seconds(5)) { !process.isRunning }
+        let elapsed = ContinuousClock.now - started
+        #expect(exited, "serve still running \(elapsed) after SIGTERM")
+        if exited {
+            #expect(process.terminationReason == .exit)
+            #expect(process.terminationStatus == 0)
+        }
+        print("serve stopped \(elapsed) after SIGTERM with a WebSocket, an SSE stream, a half-closed and a slow socket open")
+    }
+
+    /// The code of the first close frame among unmasked server frames (nil before one arrived whole).
+    static func closeCode(in bytes: [UInt8]) -> Int? {
+        var index = 0
+        while index + 2 <= bytes.count {
+            let opcode = bytes[index] & 0x0F
+            var length = Int(bytes[index + 1] & 0x7F)
+            var header = 2
+            if length == 126 {
+                guard index + 4 <= bytes.count else { return nil }
+                length = Int(bytes[index + 2]) << 8 | Int(bytes[index + 3])
+                header = 4
+            } else if length == 127 {
+                guard index + 10 <= bytes.count else { return nil }
+                length = bytes[(index + 2)..<(index + 10)].reduce(0) { $0 << 8 | Int($1) }
+                header = 10
+            }
+            guard index + header + length <= bytes.count else { return nil }
+            if opcode == 0x8 {
+                guard length >= 2 else { return 1005 }
+                return Int(bytes[index + header]) << 8 | Int(bytes[index + header + 1])
+            }
+            index += header + length
+        }
+        return nil
+    }
 }

@@ -250,6 +250,14 @@ final class TestSocket: Sendable {
 
     var isClosed: Bool { state.withLock { $0.closed } }
 
+    /// Takes every message received so far (unparsed).
+    func takeAll() -> [String] {
+        state.withLock { state in
+            defer { state.messages.removeAll() }
+            return state.messages
+        }
+    }
+
     /// Sends a text frame; false when the connection is closed.
     @discardableResult func send(_ text: String) async -> Bool {
         guard let writer = state.withLock({ $0.writer }) else { return false }
