@@ -15,11 +15,14 @@ public enum StageOutcome: Sendable, Equatable {
 /// `name`.
 ///
 /// A version is handled once per process even when several pipelines pass it (the outcome is remembered
-/// by seq), and every write carries a client message id made of the agent's name and the seq it reacts to
-/// (`reviewer-1:review:42`), so that handling an event again after a restart stores nothing twice.
+/// by seq), and every write carries a client message id made of the agent's name, a random key kept for
+/// that name (``AgentIDKey``: nobody can predict it) and the seq it reacts to (`reviewer-1:3f9c…:review:42`),
+/// so that handling an event again after a restart stores nothing twice.
 public actor Agent {
     public nonisolated let name: String
     public nonisolated let role: AgentRole
+    /// `name:key`, the start of every message id this agent writes.
+    nonisolated let idPrefix: String
     /// The configuration in force (routes and peers change when the orchestrator's plan changes).
     public private(set) var configuration: AgentConfiguration
     let llm: any LanguageModel
@@ -53,6 +56,7 @@ public actor Agent {
         self.configuration = configuration
         self.name = configuration.name
         self.role = configuration.role
+        self.idPrefix = "\(configuration.name):\(AgentIDKey.key(for: configuration.name))"
         self.llm = llm ?? LLMClient(configuration: configuration.llm)
         self.output = output
         self.connection = AgentConnection(endpoint: configuration.server, name: configuration.name)

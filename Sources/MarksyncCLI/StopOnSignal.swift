@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// How every long-running command stops (`serve`, `api`, `orchestrate`, `sandbox`, `agent`): SIGINT or SIGTERM
@@ -21,17 +22,24 @@ enum StopOnSignal {
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = grace
         let group = ServiceGroup(configuration: configuration)
-        let watchdog = Task { await watch() }
+        let signalled = Signalled()
+        let watchdog = Task { await watch(signalled) }
         defer { watchdog.cancel() }
-        try await group.run()
+        do { try await group.run() } catch where signalled.value.withLock({ $0 }) {
+            // Cancelled after the grace period: still the stop that was asked for.
+            logger.notice("stopped by cancellation after \(grace): \(error)")
+        }
     }
 
     /// The second signal and the deadline (the service group listens to the first one only).
-    private static func watch() async {
+    private final class Signalled: Sendable { let value = Mutex(false) }
+
+    private static func watch(_ signalled: Signalled) async {
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         var seen = 0
         for await signal in signals {
             seen += 1
+            signalled.value.withLock { $0 = true }
             if seen == 1 {
                 Task.detached {
                     try? await Task.sleep(for: hardDeadline)

@@ -3,6 +3,7 @@ import MarksyncAgents
 import MarksyncClient
 import MarksyncCore
 import MarksyncLLM
+import MarksyncServer
 import MarksyncStore
 import MarksyncTestSupport
 import Synchronization
@@ -27,7 +28,9 @@ import Testing
         #expect(edits.count == 1)
         let edit = try #require(edits.first)
         #expect(edit.baseSeq == ack.seq, "the edit is based on the version the editor read")
-        #expect(edit.clientMessageID == "editor-1:edit:\(ack.seq)")
+        // Scoped to its writer in the log; as sent: the agent's name, its random key, the seq it reacted to.
+        let sent = MessageIDScope.unscoped(edit.clientMessageID ?? "")
+        #expect(sent.hasPrefix("editor-1:") && sent.hasSuffix(":edit:\(ack.seq)") && sent.split(separator: ":").count == 4, "\(sent)")
         if case .blockPatched = edit.body {} else { Issue.record("expected a patch, got \(edit.body.kind)") }
         #expect(try await content(server, mainBlock) == edited + "# improved\n", "fences stripped, code kept")
         let status = try #require(await orchestrator.status(of: "editor-1"))

@@ -1,6 +1,7 @@
 import Foundation
 import MarksyncCLI
 import MarksyncCore
+import MarksyncServer
 import MarksyncStore
 import MarksyncTestSupport
 import Testing
@@ -42,7 +43,7 @@ struct CrashSafetyTests {
             let log = try await EventLog.open(path: db)
             if try await log.hasDocument("crash") {
                 var stored = [Int: String]()
-                for event in try await log.history("crash") { stored[event.seq] = event.clientMessageID }
+                for event in try await log.history("crash") { stored[event.seq] = event.clientMessageID.map(MessageIDScope.unscoped) }
                 let lost = acked.filter { stored[$0.seq] != $0.id }
                 #expect(lost.isEmpty, "round \(round): acked events missing after SIGKILL: \(lost.prefix(5))")
                 let report = try await log.verify()
@@ -53,7 +54,7 @@ struct CrashSafetyTests {
         let log = try await EventLog.open(path: db)
         let events = try await log.history("crash")
         var stored = [Int: String]()
-        for event in events { stored[event.seq] = event.clientMessageID }
+        for event in events { stored[event.seq] = event.clientMessageID.map(MessageIDScope.unscoped) }
         let lost = acked.filter { stored[$0.seq] != $0.id }
         #expect(lost.isEmpty, "acked events missing after SIGKILL: \(lost.prefix(5))")
         #expect(events.map(\.seq) == Array(1...events.count), "seqs are not dense")

@@ -159,7 +159,7 @@ struct ScaleOutTests {
         let head = try await log.headSeq("scale")
         let events = try await log.history("scale", filter: HistoryFilter(from: 1))
         #expect(events.map(\.seq) == Array(1...head))
-        let byID = Dictionary(events.compactMap { event in event.clientMessageID.map { ($0, event) } }, uniquingKeysWith: { a, _ in a })
+        let byID = Dictionary(events.compactMap { event in event.clientMessageID.map { (MessageIDScope.unscoped($0), event) } }, uniquingKeysWith: { a, _ in a })
         var lost = [String]()
         for (id, ack) in book.acks.withLock({ $0 }).merging(killed.acks.withLock({ $0 }), uniquingKeysWith: { a, _ in a })
             .merging(survivors.acks.withLock({ $0 }), uniquingKeysWith: { a, _ in a }).merging(after.acks.withLock({ $0 }), uniquingKeysWith: { a, _ in a })

@@ -199,7 +199,7 @@ struct ServerCrashTests {
         let state = ledger.state.withLock { $0 }
         var stored = [String: Int]()
         for event in try await log.history("crash") {
-            if let id = event.clientMessageID { stored[id] = event.seq }
+            if let id = event.clientMessageID { stored[MessageIDScope.unscoped(id)] = event.seq }
         }
         let lost = state.acks.filter { stored[$0.id] != $0.seq }
         #expect(lost.isEmpty, "\(context): \(lost.count) acked writes missing or at another seq: \(lost.prefix(5).map { "\($0.id)@\($0.seq)" })")

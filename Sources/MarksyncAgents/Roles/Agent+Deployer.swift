@@ -83,7 +83,7 @@ extension Agent {
         let duration = Int64(Date().timeIntervalSince(started) * 1000)
         let request = SyncRequest.deploy(
             documentSeq: seq, command: settings.command, startedMs: Int64(started.timeIntervalSince1970 * 1000), durationMs: duration,
-            exitCode: exitCode, outputTail: tail, id: "\(name):deploy:\(seq)")
+            exitCode: exitCode, outputTail: tail, id: "\(idPrefix):deploy:\(seq)")
         do {
             let ack = try await connection.use { try await $0.write(request) }
             status.deploys += 1

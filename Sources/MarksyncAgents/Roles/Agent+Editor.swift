@@ -55,7 +55,7 @@ extension Agent {
         if version.content.hasSuffix("\n") { improved += "\n" }
         guard write else { return (.pass(version), ["changed": .bool(true), "suggestion": .string(improved)]) }
         let request = SyncRequest.update(
-            blockID: version.blockID, from: version.content, to: improved, baseSeq: version.seq, id: "\(name):edit:\(version.seq)")
+            blockID: version.blockID, from: version.content, to: improved, baseSeq: version.seq, id: "\(idPrefix):edit:\(version.seq)")
         do {
             let ack = try await connection.use { try await $0.write(request) }
             status.writes += 1

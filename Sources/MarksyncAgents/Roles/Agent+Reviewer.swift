@@ -38,7 +38,7 @@ extension Agent {
         let text = String(answer.trimmingBlankLines().prefix(4000))
         let verdict = CodeAnswer.verdict(of: text)
         let request = SyncRequest.review(
-            blockID: version.blockID, blockSeq: version.seq, sha: version.sha, verdict: verdict, text: text, id: "\(name):review:\(version.seq)")
+            blockID: version.blockID, blockSeq: version.seq, sha: version.sha, verdict: verdict, text: text, id: "\(idPrefix):review:\(version.seq)")
         do {
             let ack = try await connection.use { try await $0.write(request) }
             status.reviews += 1
