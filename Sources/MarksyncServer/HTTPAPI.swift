@@ -69,8 +69,8 @@ struct HTTPAPI: Sendable {
 
     func seqParameter(_ request: Request, _ name: String) throws -> Int? {
         guard let raw = request.uri.queryParameters.get(name) else { return nil }
-        guard let value = Int(raw), value >= 0 else {
-            throw Failure(status: .badRequest, code: "bad_parameter", message: "\(name) must be a non-negative integer")
+        guard let value = Int(raw), value >= 0, value <= Wire.maxInteger else {
+            throw Failure(status: .badRequest, code: "bad_parameter", message: "\(name) must be a non-negative integer (at most 2^53)")
         }
         return value
     }

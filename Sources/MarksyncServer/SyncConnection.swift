@@ -295,10 +295,15 @@ final class SyncConnection: Sendable {
         return text
     }
 
+    /// A non-negative integer field. Capped at 2^53 (JSON's exact integers): seqs, cursors, limits and indexes
+    /// are far below it, and no arithmetic on a value from the wire (`since + 1`) can overflow.
     private func optionalInt(_ json: JSONValue, _ key: String) throws -> Int? {
         guard let value = json[key], value != .null else { return nil }
         guard let number = value.intValue, number >= 0 else {
             throw ProtocolFailure(reason: "bad_message", message: "field \(key) must be a non-negative integer")
+        }
+        guard number <= Wire.maxInteger else {
+            throw ProtocolFailure(reason: key.contains("seq") || key == "since" || key == "at" ? "bad_seq" : "bad_message", message: "field \(key) is out of range (at most 2^53)")
         }
         return number
     }

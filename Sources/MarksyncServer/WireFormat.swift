@@ -6,6 +6,9 @@ import MarksyncStore
 enum Wire {
     static func now() -> Double { Date().timeIntervalSince1970 }
 
+    /// The largest integer accepted from the wire (2^53, JSON's exact integers): seqs, cursors, limits, sizes.
+    static let maxInteger = 1 << 53
+
     /// A message with `type`, `ts` and the given fields.
     static func message(_ type: String, _ fields: [String: JSONValue] = [:]) -> String {
         var object = fields
