@@ -324,8 +324,9 @@ public struct DocumentState: Sendable, Equatable {
             let last = patch.diffs.last, last.operation == .equal, last.text.count >= padding
         else { return nil }
         let text1 = dmp.diffText1(patch.diffs)
-        let location = patch.start2 + padding
-        guard !text1.isEmpty, text.count != text1.count, location >= 0, location + text1.count <= text.count else { return nil }
+        // Checked sums: a hand-made or damaged stored hunk may carry any Int.
+        let (location, o1) = patch.start2.addingReportingOverflow(padding)
+        guard !o1, !text1.isEmpty, text.count != text1.count, location >= 0, location <= text.count - text1.count else { return nil }
         for k in 0..<text1.count where text[location + k] != text1[k] { return nil }
         return (location..<(location + text1.count), dmp.diffText2(patch.diffs))
     }
