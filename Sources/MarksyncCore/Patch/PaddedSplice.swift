@@ -23,6 +23,10 @@ enum PaddedSplice {
             end = upper
             start = min(start, end)
         }
+        // A text shorter than its padding (a hostile patch made diff-match-patch delete padding) has
+        // `upper < lower`, even `upper < 0`: keep `0 <= start <= end <= count` so no caller indexes outside it.
+        start = min(max(start, 0), count)
+        end = min(max(end, start), count)
         return (start, end, replacement)
     }
 }

@@ -254,9 +254,22 @@ public struct YjsProjection: Sendable {
         var text = texts[index]
         texts[index] = ScalarBuffer([])  // the only copy while it changes
         for edit in edits {
+            // An edit outside the text (a stored hostile patch that made diff-match-patch splice into the
+            // padding) is a damaged event, not a trap.
+            let content = text.count - 2 * Self.padding
             switch edit {
-            case .insert(let position, let scalars): text.replace((position + Self.padding)..<(position + Self.padding), with: scalars)
-            case .delete(let position, let count): text.replace((position + Self.padding)..<(position + Self.padding + count), with: [])
+            case .insert(let position, let scalars):
+                guard position >= 0, position <= content else {
+                    texts[index] = text
+                    throw YjsError("bad_event", "event \(newSeq): the patch edits \(blockID) outside its text")
+                }
+                text.replace((position + Self.padding)..<(position + Self.padding), with: scalars)
+            case .delete(let position, let count):
+                guard position >= 0, count >= 0, position <= content - count else {
+                    texts[index] = text
+                    throw YjsError("bad_event", "event \(newSeq): the patch edits \(blockID) outside its text")
+                }
+                text.replace((position + Self.padding)..<(position + Self.padding + count), with: [])
             }
         }
         texts[index] = text
