@@ -283,8 +283,9 @@ public struct DocumentState: Sendable, Equatable {
             if let saved { blocks[i].padded = saved }
             throw ApplyError("patch_failed", "the patch does not apply to the current content of \(blockID)")
         }
-        // A clean splice never touches the padding; a fuzzy apply of a hostile patch may.
-        guard clean || Self.paddingIsIntact(blocks[i].padded) else {
+        // A clean splice never touches the padding; a fuzzy apply of a hostile patch may, and then the blame
+        // recorder and the Yjs projection (which strip the padding from each splice) cannot follow it.
+        guard clean || (splices.keptPadding && Self.paddingIsIntact(blocks[i].padded)) else {
             if let saved { blocks[i].padded = saved }
             throw ApplyError("patch_failed", "the patch reaches outside the current content of \(blockID)")
         }

@@ -146,6 +146,9 @@ public struct LineSplices: Sendable {
 
     /// Padding at each end of the text (never part of a line's text).
     public let margin: Int
+    /// False once a splice changed the padding, apart from a common head and tail of what it replaced and
+    /// its replacement (see ``PaddedSplice/keepsPadding(_:start:end:replacement:margin:)``).
+    public private(set) var keptPadding = true
     var records: [Record] = []
     /// The range of the current text that differs from the text before the event (a superset).
     var envelope: Range<Int>?
@@ -169,6 +172,9 @@ public struct LineSplices: Sendable {
             // Python slice semantics: text[:start] + replacement + text[end:] repeats text[end:start].
             replacement += text.scalars(end..<start)
             end = start
+        }
+        if keptPadding && !PaddedSplice.keepsPadding(text, start: start, end: end, replacement: replacement, margin: margin) {
+            keptPadding = false
         }
         // Padding is context: it is in the replaced range and in the replacement alike. Strip it.
         (start, end, replacement) = PaddedSplice.strippingPadding(
