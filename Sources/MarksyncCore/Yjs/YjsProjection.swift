@@ -335,7 +335,13 @@ public struct YjsProjection: Sendable {
     /// Nil when a hunk does not apply (a stored event always applied when it was written).
     static func patchEdits(_ patches: [Patch], in text: ScalarBuffer) -> [TextEdit]? {
         let padding = DocumentState.padding
-        if patches.count == 1, let patch = patches.first, patch.length1 + 2 * padding <= dmp.matchMaxBits {
+        // Only when diff-match-patch would find it there too: patch_addPadding leaves the hunk's diffs alone only
+        // when it starts and ends with an equality at least as long as the padding (as DocumentState.cleanSplice
+        // requires); otherwise the padding joins its context and may not match where the hunk says.
+        if patches.count == 1, let patch = patches.first, patch.length1 + 2 * padding <= dmp.matchMaxBits,
+            let first = patch.diffs.first, first.operation == .equal, first.text.count >= padding,
+            let last = patch.diffs.last, last.operation == .equal, last.text.count >= padding
+        {
             let text1 = dmp.diffText1(patch.diffs)
             let location = patch.start2 + padding
             if location >= padding, location + text1.count <= text.count - padding,
