@@ -66,6 +66,9 @@ public struct ByteReader {
     /// True when every byte was read.
     public var isAtEnd: Bool { offset >= bytes.count }
 
+    /// How many bytes are left to read.
+    public var remaining: Int { bytes.count - offset }
+
     public mutating func byte(_ field: String = "byte") throws(ByteReaderError) -> UInt8 {
         guard offset < bytes.count else { throw ByteReaderError(field: field, offset: offset) }
         defer { offset += 1 }

@@ -83,6 +83,15 @@ public struct DocumentState: Sendable, Equatable {
         return out
     }
 
+    /// Whether a padded text still starts and ends with the null padding. A hostile patch can make
+    /// diff-match-patch's fuzzy apply splice into the padding (Python then strips `text[4:-4]` blindly); the
+    /// blame tracker and the Yjs projection assume the padding is never changed, so such a patch is refused.
+    static func paddingIsIntact(_ text: ScalarBuffer) -> Bool {
+        guard text.count >= 2 * padding else { return false }
+        for k in 0..<padding where text[k] != UInt32(k + 1) || text[text.count - padding + k] != UInt32(k + 1) { return false }
+        return true
+    }
+
     /// The seq of the last event applied (0 for the empty document).
     public var seq: Int = 0
     /// The blocks in document order.
@@ -263,14 +272,22 @@ public struct DocumentState: Sendable, Equatable {
         do { patches = try Self.dmp.patchFromText(patchText) } catch {
             throw ApplyError("bad_patch", "the patch text cannot be parsed: \(error)")
         }
-        // Patched in place; a copy is kept only when a failure could leave the block half-patched or the
-        // result must be checked against a sha first.
-        let saved = Self.mayHalfApply(patches) || expectedSHA256 != nil ? blocks[i].padded : nil
+        // Patched in place; a copy is kept only when a failure could leave the block half-patched, the
+        // result must be checked against a sha first, or the patch goes through diff-match-patch (which copies
+        // the text anyway) and might splice into the padding.
+        let clean = Self.cleanSplice(patches, in: blocks[i].padded) != nil
+        let saved = Self.mayHalfApply(patches) || expectedSHA256 != nil || !clean ? blocks[i].padded : nil
         var splices = blocks[i].lines.splices(margin: Self.padding)
         let applied = Self.apply(patches, to: &blocks[i].padded, recording: &splices)
         guard !applied.contains(false) else {
             if let saved { blocks[i].padded = saved }
             throw ApplyError("patch_failed", "the patch does not apply to the current content of \(blockID)")
+        }
+        // A clean splice never touches the padding; a fuzzy apply of a hostile patch may, and then the blame
+        // recorder and the Yjs projection (which strip the padding from each splice) cannot follow it.
+        guard clean || (splices.keptPadding && Self.paddingIsIntact(blocks[i].padded)) else {
+            if let saved { blocks[i].padded = saved }
+            throw ApplyError("patch_failed", "the patch reaches outside the current content of \(blockID)")
         }
         var sha: String?
         if let expectedSHA256 {
@@ -324,8 +341,9 @@ public struct DocumentState: Sendable, Equatable {
             let last = patch.diffs.last, last.operation == .equal, last.text.count >= padding
         else { return nil }
         let text1 = dmp.diffText1(patch.diffs)
-        let location = patch.start2 + padding
-        guard !text1.isEmpty, text.count != text1.count, location >= 0, location + text1.count <= text.count else { return nil }
+        // Checked sums: a hand-made or damaged stored hunk may carry any Int.
+        let (location, o1) = patch.start2.addingReportingOverflow(padding)
+        guard !o1, !text1.isEmpty, text.count != text1.count, location >= 0, location <= text.count - text1.count else { return nil }
         for k in 0..<text1.count where text[location + k] != text1[k] { return nil }
         return (location..<(location + text1.count), dmp.diffText2(patch.diffs))
     }

@@ -111,16 +111,32 @@ public enum EventCodec {
 
     /// The hunks of the compact form (see ``compactPatch(_:)``).
     static func readCompactHunks(_ reader: inout ByteReader) throws(ByteReaderError) -> [Patch] {
+        // Damaged data must give an error, not a trap: counts are checked against the bytes left (each
+        // hunk and diff takes at least one byte) before anything is reserved, and coordinates are held to
+        // the bound patch text has (``DiffMatchPatch/maxPatchNumber``), so the start2 sum cannot overflow.
+        func coordinate(_ field: String, _ value: Int) throws(ByteReaderError) -> Int {
+            guard value >= -1, value <= DiffMatchPatch.maxPatchNumber else {
+                throw ByteReaderError(field: field, offset: reader.offset)
+            }
+            return value
+        }
         let count = try reader.varint("hunk count")
+        guard count <= reader.remaining else { throw ByteReaderError(field: "hunk count", offset: reader.offset) }
         var patches = [Patch]()
         patches.reserveCapacity(count)
         for _ in 0..<count {
             var patch = Patch()
-            patch.start1 = try reader.varint("start1")
-            patch.length1 = try reader.varint("length1")
-            patch.start2 = patch.start1 + (try reader.zigzag("start2"))
-            patch.length2 = try reader.varint("length2")
+            // A start of -1 (`@@ -0 +… @@`, or `@@ -0,5 …`) was written by `varint(Int)` as its 64-bit pattern.
+            patch.start1 = try coordinate("start1", Int(Int64(bitPattern: try reader.varint64("start1"))))
+            patch.length1 = try coordinate("length1", try reader.varint("length1"))
+            let shift = try reader.zigzag("start2")
+            guard shift >= -2 * DiffMatchPatch.maxPatchNumber, shift <= 2 * DiffMatchPatch.maxPatchNumber else {
+                throw ByteReaderError(field: "start2", offset: reader.offset)
+            }
+            patch.start2 = try coordinate("start2", patch.start1 + shift)
+            patch.length2 = try coordinate("length2", try reader.varint("length2"))
             let diffCount = try reader.varint("diff count")
+            guard diffCount <= reader.remaining else { throw ByteReaderError(field: "diff count", offset: reader.offset) }
             patch.diffs.reserveCapacity(diffCount)
             for _ in 0..<diffCount {
                 let tag = try reader.varint("diff")

@@ -25,6 +25,12 @@ public struct LineVersions: Sendable {
 
     /// The line containing `offset` of `text`.
     mutating func line(of offset: Int, in text: some ScalarText) -> Int {
+        // A cursor or offset outside the text (splices that did not keep to it) restarts from the top.
+        let offset = min(max(offset, 0), text.count)
+        if cursorOffset < 0 || cursorOffset > text.count {
+            cursorOffset = 0
+            cursorLine = 0
+        }
         if offset >= cursorOffset {
             var count = 0
             for index in cursorOffset..<offset where text[index] == Self.newline { count += 1 }
@@ -53,13 +59,28 @@ public struct LineVersions: Sendable {
         guard let envelope = splices.envelope else { return }
         let lower = splices.margin
         let upper = text.count - splices.margin
-        if splices.records.count == 1, let only = splices.records.first, !only.removed.contains(Self.newline),
+        // Splices that do not fit the text or its padding (a stored hostile patch that made diff-match-patch
+        // splice into the padding) cannot be followed line by line: every line is taken as changed, rather
+        // than trapping on an index.
+        guard envelope.lowerBound >= 0, envelope.upperBound <= text.count,
+            splices.records.allSatisfy({ $0.start >= 0 && $0.inserted >= 0 })
+        else {
+            self = LineVersions(text: text, seq: seq)
+            return
+        }
+        if splices.records.count == 1, let only = splices.records.first, only.start + only.inserted <= text.count,
+            !only.removed.contains(Self.newline),
             !(only.start..<(only.start + only.inserted)).contains(where: { text[$0] == Self.newline })
         {
             // One change inside one line (typing): that line changes.
             var lineStart = only.start
             while lineStart > lower, text[lineStart - 1] != Self.newline { lineStart -= 1 }
-            versions[line(of: lineStart, in: text)] = seq
+            let line = line(of: lineStart, in: text)
+            guard versions.indices.contains(line) else {
+                self = LineVersions(text: text, seq: seq)
+                return
+            }
+            versions[line] = seq
             return
         }
         var windowStart = envelope.lowerBound
@@ -72,11 +93,19 @@ public struct LineVersions: Sendable {
         var oldWindow = newWindow
         for record in splices.records.reversed() {
             let from = record.start - windowStart
+            guard from >= 0, from + record.inserted <= oldWindow.count else {
+                self = LineVersions(text: text, seq: seq)
+                return
+            }
             oldWindow.replaceSubrange(from..<(from + record.inserted), with: record.removed)
         }
         if oldWindow == newWindow { return }
         let oldLines = oldWindow.split(separator: Self.newline, omittingEmptySubsequences: false).map(Array.init)
         let newLines = newWindow.split(separator: Self.newline, omittingEmptySubsequences: false).map(Array.init)
+        guard firstLine >= 0, firstLine + oldLines.count <= versions.count else {
+            self = LineVersions(text: text, seq: seq)
+            return
+        }
         var updated = [Int]()
         updated.reserveCapacity(newLines.count)
         for op in LineDiff.diff(oldLines, newLines) {
@@ -117,6 +146,9 @@ public struct LineSplices: Sendable {
 
     /// Padding at each end of the text (never part of a line's text).
     public let margin: Int
+    /// False once a splice changed the padding, apart from a common head and tail of what it replaced and
+    /// its replacement (see ``PaddedSplice/keepsPadding(_:start:end:replacement:margin:)``).
+    public private(set) var keptPadding = true
     var records: [Record] = []
     /// The range of the current text that differs from the text before the event (a superset).
     var envelope: Range<Int>?
@@ -141,6 +173,9 @@ public struct LineSplices: Sendable {
             replacement += text.scalars(end..<start)
             end = start
         }
+        if keptPadding && !PaddedSplice.keepsPadding(text, start: start, end: end, replacement: replacement, margin: margin) {
+            keptPadding = false
+        }
         // Padding is context: it is in the replaced range and in the replacement alike. Strip it.
         (start, end, replacement) = PaddedSplice.strippingPadding(
             start: start, end: end, replacement: replacement, count: text.count, margin: margin)
@@ -159,6 +194,11 @@ public struct LineSplices: Sendable {
         // it stays valid after the splice, which only changes what follows.
         var lineStart = start
         while lineStart > lower, text[lineStart - 1] != LineVersions.newline { lineStart -= 1 }
+        if cursorOffset < 0 || cursorOffset > text.count {
+            // Earlier splices of a hostile patch left the cursor outside the text: offset 0 is line 0.
+            cursorOffset = 0
+            cursorLine = 0
+        }
         if lineStart >= cursorOffset {
             for index in cursorOffset..<lineStart where text[index] == LineVersions.newline { cursorLine += 1 }
         } else {

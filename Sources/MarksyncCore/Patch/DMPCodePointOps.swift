@@ -84,6 +84,23 @@ enum DMPOps {
         }
     }
 
+    /// `a + b`, clamped to `Int.min...Int.max` instead of trapping. Patch coordinates are parsed from client
+    /// text (bounded by ``DiffMatchPatch/maxPatchNumber``) or built by hand (any `Int`); where Python's
+    /// unbounded integers would go past `Int`, a saturated value lands at the same end of the text, because
+    /// every position is clamped to the text before use.
+    @inline(__always)
+    static func add(_ a: Int, _ b: Int) -> Int {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? (b > 0 ? Int.max : Int.min) : sum
+    }
+
+    /// `a - b`, clamped to `Int.min...Int.max` instead of trapping (see ``add(_:_:)``).
+    @inline(__always)
+    static func subtract(_ a: Int, _ b: Int) -> Int {
+        let (difference, overflow) = a.subtractingReportingOverflow(b)
+        return overflow ? (b < 0 ? Int.max : Int.min) : difference
+    }
+
     /// Python slice bounds: negative values count from the end, then both are clamped.
     @inline(__always)
     static func sliceBounds(_ count: Int, _ lo: Int, _ hi: Int) -> Range<Int> {

@@ -225,7 +225,8 @@ extension DiffMatchPatch {
     /// U+FFFD); blank lines are skipped.
     /// - Parameter text: the patch text.
     /// - Returns: the patches (none for an empty text).
-    /// - Throws: ``PatchTextError`` for a malformed header or an unknown line prefix.
+    /// - Throws: ``PatchTextError`` for a malformed header, a header number above
+    ///   ``DiffMatchPatch/maxPatchNumber`` or an unknown line prefix.
     public func patchFromText(_ text: String) throws(PatchTextError) -> [Patch] {
         try DMPPatchText.fromText(text)
     }
@@ -362,7 +363,8 @@ extension DiffMatchPatch {
         var results = [Bool]()
         results.reserveCapacity(patches.count)
         for patch in patches {
-            let expectedLoc = patch.start2 + delta
+            // Saturating sums: hand-made patches may carry any Int (parsed ones are bounded).
+            let expectedLoc = DMPOps.add(patch.start2, delta)
             let text1 = diffText1(patch.diffs)
             var startLoc: Int
             var endLoc = -1
@@ -371,7 +373,7 @@ extension DiffMatchPatch {
                 startLoc = matchMain(text, DMPOps.slice(text1, 0, maxBits), expectedLoc)
                 if startLoc != -1 {
                     endLoc = matchMain(
-                        text, DMPOps.slice(text1, -maxBits, text1.count), expectedLoc + text1.count - maxBits)
+                        text, DMPOps.slice(text1, -maxBits, text1.count), DMPOps.add(expectedLoc, text1.count - maxBits))
                     if endLoc == -1 || startLoc >= endLoc {
                         // Can't find valid trailing context. Drop this patch.
                         startLoc = -1
@@ -384,11 +386,11 @@ extension DiffMatchPatch {
                 exact = false
                 results.append(false)
                 // Subtract the delta for this failed patch from subsequent patches.
-                delta -= patch.length2 - patch.length1
+                delta = DMPOps.subtract(delta, DMPOps.subtract(patch.length2, patch.length1))
                 continue
             }
             results.append(true)
-            delta = startLoc - expectedLoc
+            delta = DMPOps.subtract(startLoc, expectedLoc)
             let foundRange =
                 endLoc == -1
                 ? DMPOps.sliceBounds(text.count, startLoc, startLoc + text1.count)
@@ -438,40 +440,42 @@ extension DiffMatchPatch {
         let paddingLength = patchMargin
         let nullPadding = Self.nullPadding(margin: paddingLength)
         if patches.isEmpty { return nullPadding }  // Python raises an IndexError.
+        // Saturating sums throughout: a start or length near Int.max (a hand-made patch; parsed ones are at
+        // most ``maxPatchNumber``) must not trap.
         for i in patches.indices {
-            patches[i].start1 += paddingLength
-            patches[i].start2 += paddingLength
+            patches[i].start1 = DMPOps.add(patches[i].start1, paddingLength)
+            patches[i].start2 = DMPOps.add(patches[i].start2, paddingLength)
         }
         // Add some padding on start of first diff.
         if patches[0].diffs.isEmpty || patches[0].diffs[0].operation != .equal {
             patches[0].diffs.insert(Diff(.equal, nullPadding), at: 0)
-            patches[0].start1 -= paddingLength
-            patches[0].start2 -= paddingLength
-            patches[0].length1 += paddingLength
-            patches[0].length2 += paddingLength
+            patches[0].start1 = DMPOps.subtract(patches[0].start1, paddingLength)
+            patches[0].start2 = DMPOps.subtract(patches[0].start2, paddingLength)
+            patches[0].length1 = DMPOps.add(patches[0].length1, paddingLength)
+            patches[0].length2 = DMPOps.add(patches[0].length2, paddingLength)
         } else if paddingLength > patches[0].diffs[0].text.count {
             let firstLength = patches[0].diffs[0].text.count
             let extraLength = paddingLength - firstLength
             patches[0].diffs[0].text.insert(contentsOf: nullPadding[firstLength...], at: 0)
-            patches[0].start1 -= extraLength
-            patches[0].start2 -= extraLength
-            patches[0].length1 += extraLength
-            patches[0].length2 += extraLength
+            patches[0].start1 = DMPOps.subtract(patches[0].start1, extraLength)
+            patches[0].start2 = DMPOps.subtract(patches[0].start2, extraLength)
+            patches[0].length1 = DMPOps.add(patches[0].length1, extraLength)
+            patches[0].length2 = DMPOps.add(patches[0].length2, extraLength)
         }
         // Add some padding on end of last diff.
         let last = patches.count - 1
         if patches[last].diffs.isEmpty || patches[last].diffs[patches[last].diffs.count - 1].operation != .equal {
             patches[last].diffs.append(Diff(.equal, nullPadding))
-            patches[last].length1 += paddingLength
-            patches[last].length2 += paddingLength
+            patches[last].length1 = DMPOps.add(patches[last].length1, paddingLength)
+            patches[last].length2 = DMPOps.add(patches[last].length2, paddingLength)
         } else {
             let lastDiff = patches[last].diffs.count - 1
             let lastLength = patches[last].diffs[lastDiff].text.count
             if paddingLength > lastLength {
                 let extraLength = paddingLength - lastLength
                 patches[last].diffs[lastDiff].text.append(contentsOf: nullPadding[..<extraLength])
-                patches[last].length1 += extraLength
-                patches[last].length2 += extraLength
+                patches[last].length1 = DMPOps.add(patches[last].length1, extraLength)
+                patches[last].length2 = DMPOps.add(patches[last].length2, extraLength)
             }
         }
         return nullPadding
@@ -504,8 +508,9 @@ extension DiffMatchPatch {
                 // Create one of several smaller patches.
                 var patch = Patch()
                 var empty = true
-                patch.start1 = start1 - precontext.count
-                patch.start2 = start2 - precontext.count
+                // Saturating: the starts come from the patch (any Int when it is hand-made).
+                patch.start1 = DMPOps.subtract(start1, precontext.count)
+                patch.start2 = DMPOps.subtract(start2, precontext.count)
                 if !precontext.isEmpty {
                     patch.length1 = precontext.count
                     patch.length2 = precontext.count
@@ -517,7 +522,7 @@ extension DiffMatchPatch {
                     if diffType == .insert {
                         // Insertions are harmless.
                         patch.length2 += diffLength
-                        start2 += diffLength
+                        start2 = DMPOps.add(start2, diffLength)
                         patch.diffs.append(bigDiffs[bi])
                         bi += 1
                         empty = false
@@ -526,7 +531,7 @@ extension DiffMatchPatch {
                     {
                         // This is a large deletion. Let it pass in one chunk.
                         patch.length1 += diffLength
-                        start1 += diffLength
+                        start1 = DMPOps.add(start1, diffLength)
                         empty = false
                         patch.diffs.append(bigDiffs[bi])
                         bi += 1
@@ -535,10 +540,10 @@ extension DiffMatchPatch {
                         let take = min(diffLength, patchSize - patch.length1 - margin)
                         let piece = Array(bigDiffs[bi].text[..<take])
                         patch.length1 += take
-                        start1 += take
+                        start1 = DMPOps.add(start1, take)
                         if diffType == .equal {
                             patch.length2 += take
-                            start2 += take
+                            start2 = DMPOps.add(start2, take)
                         } else {
                             empty = false
                         }

@@ -289,14 +289,24 @@ enum DMPPatchText {
         }
     }
 
+    /// Appends `start + 1` without overflowing for `start == Int.max` (a hand-made ``Patch``).
+    @inline(__always)
+    static func appendSuccessor(_ start: Int, to out: inout [UInt8]) {
+        if start == Int.max {
+            out.append(contentsOf: "9223372036854775808".utf8)
+        } else {
+            appendInt(start + 1, to: &out)
+        }
+    }
+
     static func appendCoords(start: Int, length: Int, to out: inout [UInt8]) {
         if length == 0 {
             appendInt(start, to: &out)
             out.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: "0")])
         } else if length == 1 {
-            appendInt(start + 1, to: &out)
+            appendSuccessor(start, to: &out)
         } else {
-            appendInt(start + 1, to: &out)
+            appendSuccessor(start, to: &out)
             out.append(UInt8(ascii: ","))
             appendInt(length, to: &out)
         }
@@ -411,7 +421,10 @@ enum DMPPatchText {
         optionalComma()
         let (d, dCount, dIsZero) = digits()
         guard literal(" @@"), i == end else { return nil }
-        if overflow {
+        // Python accepts any size; here every number must stay within ``DiffMatchPatch/maxPatchNumber`` so that
+        // no later sum (padding, drift, context) can overflow. The digits are never negative.
+        let limit = DiffMatchPatch.maxPatchNumber
+        if overflow || a > limit || b > limit || c > limit || d > limit {
             throw PatchTextError(
                 reason: .numberTooLarge, lineNumber: lineNumber,
                 line: String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self))

@@ -32,6 +32,18 @@ public struct DiffMatchPatch: Sendable {
 
     /// Creates an instance with the Python package's default settings.
     public init() {}
+
+    /// The largest number a hunk header of a patch text may carry (2^28 = 268,435,456); larger ones are
+    /// refused by ``patchFromText(_:)`` with ``PatchTextError/Reason/numberTooLarge`` (Python accepts any
+    /// size). Patch text comes from clients, and a start or length near `Int.max` made the padding, drift
+    /// and context sums of `patch_apply` overflow, which traps. With every number at most 2^28, no sum of a
+    /// few of them comes near `Int.max`.
+    ///
+    /// Why 2^28: a hunk's lengths count its own body, which the text carries (at least a byte per code
+    /// point), and the client's WebSocket frame limit is 2^28 bytes (the server's is far lower); a start
+    /// past 2^28 would mean a block of more than 2^28 code points, 1 GiB as the `[UInt32]` the server keeps
+    /// it in. Valid patches of real documents stay far below it (the Python golden vectors go up to ~3,000).
+    public static let maxPatchNumber = 1 << 28
 }
 
 /// The kind of one diff operation.
@@ -138,7 +150,7 @@ public struct PatchTextError: Error, Equatable, Hashable, Sendable, CustomString
         case invalidHeader
         /// A body line starts with a character other than `+`, `-`, space or `@`.
         case invalidMode
-        /// A number in a header does not fit in an `Int` (Python would accept it).
+        /// A number in a header is larger than ``DiffMatchPatch/maxPatchNumber`` (Python would accept it).
         case numberTooLarge
     }
 

@@ -185,7 +185,7 @@ enum JSONText {
                             return nil
                         }
                         guard let value = Unicode.Scalar(scalar) else { return nil }
-                        out.append(contentsOf: UTF8.encode(value)!)
+                        out.append(contentsOf: value.utf8)
                     default:
                         return nil
                     }

@@ -254,9 +254,22 @@ public struct YjsProjection: Sendable {
         var text = texts[index]
         texts[index] = ScalarBuffer([])  // the only copy while it changes
         for edit in edits {
+            // An edit outside the text (a stored hostile patch that made diff-match-patch splice into the
+            // padding) is a damaged event, not a trap.
+            let content = text.count - 2 * Self.padding
             switch edit {
-            case .insert(let position, let scalars): text.replace((position + Self.padding)..<(position + Self.padding), with: scalars)
-            case .delete(let position, let count): text.replace((position + Self.padding)..<(position + Self.padding + count), with: [])
+            case .insert(let position, let scalars):
+                guard position >= 0, position <= content else {
+                    texts[index] = text
+                    throw YjsError("bad_event", "event \(newSeq): the patch edits \(blockID) outside its text")
+                }
+                text.replace((position + Self.padding)..<(position + Self.padding), with: scalars)
+            case .delete(let position, let count):
+                guard position >= 0, count >= 0, position <= content - count else {
+                    texts[index] = text
+                    throw YjsError("bad_event", "event \(newSeq): the patch edits \(blockID) outside its text")
+                }
+                text.replace((position + Self.padding)..<(position + Self.padding + count), with: [])
             }
         }
         texts[index] = text
@@ -322,7 +335,13 @@ public struct YjsProjection: Sendable {
     /// Nil when a hunk does not apply (a stored event always applied when it was written).
     static func patchEdits(_ patches: [Patch], in text: ScalarBuffer) -> [TextEdit]? {
         let padding = DocumentState.padding
-        if patches.count == 1, let patch = patches.first, patch.length1 + 2 * padding <= dmp.matchMaxBits {
+        // Only when diff-match-patch would find it there too: patch_addPadding leaves the hunk's diffs alone only
+        // when it starts and ends with an equality at least as long as the padding (as DocumentState.cleanSplice
+        // requires); otherwise the padding joins its context and may not match where the hunk says.
+        if patches.count == 1, let patch = patches.first, patch.length1 + 2 * padding <= dmp.matchMaxBits,
+            let first = patch.diffs.first, first.operation == .equal, first.text.count >= padding,
+            let last = patch.diffs.last, last.operation == .equal, last.text.count >= padding
+        {
             let text1 = dmp.diffText1(patch.diffs)
             let location = patch.start2 + padding
             if location >= padding, location + text1.count <= text.count - padding,

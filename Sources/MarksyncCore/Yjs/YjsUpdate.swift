@@ -73,7 +73,12 @@ public struct YjsUpdate: Sendable, Equatable {
             for _ in 0..<count {
                 let parsed = try Self.readStruct(&decoder, client: client, clock: clock)
                 structs.append(parsed)
-                clock += parsed.length
+                // Checked: the clock and the lengths are client numbers.
+                let (next, overflow) = clock.addingReportingOverflow(parsed.length)
+                guard !overflow, next <= Int.max >> 1 else {
+                    throw YjsError("malformed", "the clocks of client \(client) run past \(Int.max >> 1)")
+                }
+                clock = next
             }
         }
         let clients = try decoder.varUintInt(limit: decoder.remaining)
