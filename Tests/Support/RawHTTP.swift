@@ -48,6 +48,19 @@ public func rawHTTP(
     }
 }
 
+/// True when `text` holds a whole HTTP response: its head, and the body its Content-Length announces (none for
+/// a HEAD request's answer, 1xx, 204 and 304); a response without Content-Length ends when the server closes.
+public func responseComplete(_ text: String, head: Bool = false) -> Bool {
+    guard let end = text.range(of: "\r\n\r\n") else { return false }
+    let status = rawStatus(text)
+    if head || status == 204 || status == 304 || (100..<200).contains(status) { return true }
+    let fields = text[..<end.lowerBound].lowercased().split(separator: "\r\n")
+    guard let field = fields.first(where: { $0.hasPrefix("content-length:") }),
+        let length = Int(field.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
+    else { return false }
+    return text[end.upperBound...].utf8.count >= length
+}
+
 /// The status code of a raw response ("HTTP/1.1 403 Forbidden" → 403; 0 when there is none).
 public func rawStatus(_ response: String) -> Int {
     let parts = response.split(separator: " ", maxSplits: 2)
