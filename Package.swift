@@ -54,7 +54,8 @@ let package = Package(
             name: "MarksyncMigrations", path: "migrations",
             resources: [
                 .embedInCode("0001_initial.sql"), .embedInCode("0002_document_paths.sql"), .embedInCode("0003_yjs_checkpoints.sql"),
-                .embedInCode("postgres/0001_postgres_initial.sql"),
+                .embedInCode("0004_projections.sql"), .embedInCode("postgres/0001_postgres_initial.sql"),
+                .embedInCode("postgres/0002_postgres_projections.sql"),
             ]),
 
         // The event log: SQLite in WAL mode through GRDB, or PostgreSQL through postgres-nio (several nodes
