@@ -75,7 +75,8 @@ struct ProjectionSoakTests {
         // A last start: the README is the head, the log verifies.
         let server = try await ServerChild.start(binary: binary, readme: readme.path, db: db, document: "soak", stderr: stderr)
         server.kill9()
-        try await Self.check(db: db, ledger: ledger, context: "last start")
+        let merged = try await Self.check(db: db, ledger: ledger, context: "last start")
+        #expect(merged > 0, "none of the \(edits) edits on disk reached the log")
         let log = try await EventLog.open(path: db)
         #expect(try String(contentsOf: readme, encoding: .utf8) == (try await log.head("soak").render()))
         let report = try await log.verify()
@@ -83,16 +84,20 @@ struct ProjectionSoakTests {
         await log.close()
     }
 
-    static func check(db: String, ledger: CrashLedger, context: String) async throws {
+    /// Checks the log after a kill; returns how many events by author `file` the editor's edits became.
+    @discardableResult
+    static func check(db: String, ledger: CrashLedger, context: String) async throws -> Int {
         let log = try await EventLog.open(path: db)
         let state = ledger.state.withLock { $0 }
         var stored = [String: Int]()
         var undone = [String]()
         var importing = true
+        var merged = 0
         for event in try await log.history("soak") {
             if let id = event.clientMessageID { stored[id] = event.seq }
             // The import of the README at the first start is by author file too.
             importing = importing && event.author == "file"
+            if !importing, event.author == "file", event.body.blockID == Self.editBlock { merged += 1 }
             if !importing, event.author == "file", event.body.blockID != Self.editBlock {
                 undone.append("seq \(event.seq) \(event.body.kind) \(event.body.blockID ?? "prose")")
             }
@@ -107,6 +112,7 @@ struct ProjectionSoakTests {
             #expect(content.map { state.sent[client][acked...].contains($0) } ?? false, "\(context): client \(client)'s block lost its last acked write")
         }
         await log.close()
+        return merged
     }
 }
 
