@@ -34,4 +34,27 @@ struct TailCheckTests {
         #expect(result.error.contains("--allow-damaged"), "\(result.error)")
         #expect(!FileManager.default.fileExists(atPath: readme), "serve wrote the README of a damaged log")
     }
+
+    /// `--allow-damaged` serves the damaged log anyway, with a warning naming the first bad seq.
+    @Test func allowDamagedServesAnyway() async throws {
+        let path = try await TraceAndTamperTests.makeLog()
+        try await TraceAndTamperTests.tamper(path, "UPDATE events SET ts = ts + 1 WHERE seq = 290")
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        let readme = folder.appendingPathComponent("README-\(UUID().uuidString).md").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try marksyncBinary())
+        process.arguments = ["serve", readme, "--port", "0", "--db", path, "--doc", "d", "--allow-damaged"]
+        let out = Pipe()
+        let errorFile = folder.appendingPathComponent("serve-\(UUID().uuidString).err")
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        process.standardOutput = out
+        process.standardError = try FileHandle(forWritingTo: errorFile)
+        try process.run()
+        let (port, _) = try await readListeningPort(out.fileHandleForReading, timeout: .seconds(60))
+        kill(process.processIdentifier, SIGKILL)
+        try await waitForExit(process)
+        #expect(port > 0, "serve --allow-damaged did not listen")
+        let stderr = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
+        #expect(stderr.contains("seq 290"), "\(stderr)")
+    }
 }
