@@ -124,6 +124,24 @@ struct ProjectionTests {
         await server.stop()
     }
 
+    /// A README cut in the middle of a block (an unclosed fence) is restored from the log, its text kept in
+    /// README.md.conflict; nothing is appended.
+    @Test func truncatedReadmeIsRestored() async throws {
+        let paths = try Self.paths("truncated")
+        try await ProjectingServer.start(db: paths.db, readme: paths.readme).stop()
+        let projected = try #require(Self.read(paths.readme))
+        let cut = String(projected.prefix(projected.count / 2))
+        try cut.write(toFile: paths.readme, atomically: true, encoding: .utf8)
+        let log = try await EventLog.open(path: paths.db)
+        let seq = try await log.headSeq(ProjectingServer.document)
+        await log.close()
+        let server = try await ProjectingServer.start(db: paths.db, readme: paths.readme)
+        #expect(try await server.log.headSeq(ProjectingServer.document) == seq)
+        #expect(Self.read(paths.readme) == projected)
+        #expect(Self.read(paths.readme + ".conflict") == cut)
+        await server.stop()
+    }
+
     /// A README left stale (the projection of an old seq, 4,300 acked writes ago) is rewritten from the log
     /// at restart, not taken for an edit that reverts those writes.
     @Test func staleReadmeIsRewrittenNotReverted() async throws {
