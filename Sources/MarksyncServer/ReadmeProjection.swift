@@ -32,6 +32,8 @@ final class ReadmeProjection: Sendable {
     private struct State {
         /// What this process last wrote (or found in place, or merged from the file).
         var lastWritten: String?
+        /// The text known to be in the file now (nil when it holds something else, or is unknown).
+        var onDisk: String?
         /// The last few texts written or found: the candidate bases of an edit (newest last).
         var recent: [String] = []
         var stamp: FileStamp?
@@ -61,6 +63,7 @@ final class ReadmeProjection: Sendable {
     func markDirty() { state.withLock { $0.dirty = true } }
     var isDirty: Bool { state.withLock { $0.dirty } }
     var lastWritten: String? { state.withLock { $0.lastWritten } }
+    var onDisk: String? { state.withLock { $0.onDisk } }
     /// The texts an edit of the file may have started from, newest last.
     var recentTexts: [String] { state.withLock { $0.recent } }
     static let recentLimit = 8
@@ -104,6 +107,7 @@ final class ReadmeProjection: Sendable {
         let stamp = Self.stamp(path)
         state.withLock { state in
             state.stamp = stamp
+            state.onDisk = text
             if let text { Self.remember(text, in: &state) }
         }
     }
@@ -120,6 +124,7 @@ final class ReadmeProjection: Sendable {
         let stamp = Self.stamp(path)
         state.withLock { state in
             state.recordedSHA = sha256
+            state.onDisk = text
             Self.remember(text, in: &state)
             state.stamp = stamp
             state.dirty = false
@@ -333,7 +338,7 @@ extension SyncServer {
             let head = try await log.head(projection.document)
             let text = head.render()
             let sha256 = SHA256.hexDigest(of: Array(text.utf8))
-            if projection.lastWritten == text, projection.changeOnDisk() == nil {
+            if projection.onDisk == text, projection.changeOnDisk() == nil {
                 if projection.recordedSHA != sha256 {
                     // Found in place (at start, or an edit equal to the head): recorded, so that it is recognised
                     // after a restart and an edit made to it later has a base.
