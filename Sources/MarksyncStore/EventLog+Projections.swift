@@ -75,8 +75,17 @@ extension EventLog {
             guard let merged = ThreeWayMerge.merge(base: base, ours: edited, theirs: head.render()) else {
                 return .conflict(headSeq: head.seq)
             }
-            let bodies = head.changes(to: MarkpactDocument(parsing: merged))
+            let target = MarkpactDocument(parsing: merged)
+            let bodies = head.changes(to: target)
             if bodies.isEmpty { return appended == 0 ? .unchanged(seq: head.seq) : .merged(seq: head.seq, appended: appended) }
+            // An edit never sets a block back to one of its earlier versions: that is a stale copy of the block
+            // (an editor that loaded the file long ago), and storing it would undo acked changes.
+            for body in bodies where body.kind == .blockPatched || body.kind == .blockReplaced {
+                guard let id = body.blockID, let content = target.block(withID: id)?.content else { continue }
+                if try await earlierVersions(document, blockID: id, since: head.seq - Self.staleVersionWindow).contains(SHA256.hexDigest(of: content)) {
+                    return .conflict(headSeq: head.seq)
+                }
+            }
             let outcomes = try await append(bodies.map { WriteRequest(document: document, author: author, change: .event($0), baseSeq: head.seq) })
             appended += outcomes.filter { if case .appended = $0 { true } else { false } }.count
             if !outcomes.contains(where: { if case .rejected = $0 { true } else { false } }) {
@@ -84,6 +93,34 @@ extension EventLog {
             }
         }
         return .conflict(headSeq: try await headSeq(document))
+    }
+
+    /// How far back (events) an edit is compared with a block's earlier versions.
+    static let staleVersionWindow = 10_000
+
+    /// The sha256 of every version a block had in the events after `since` (and the one it had then),
+    /// but not the current one.
+    func earlierVersions(_ document: String, blockID: String, since: Int) async throws(StoreError) -> Set<String> {
+        let from = max(1, since + 1)
+        var scratch = DocumentState()
+        var step = 0
+        var hashes = Set<String>()
+        func record(_ change: Change) {
+            step += 1
+            if (try? scratch.prepare(change, seq: step)) != nil, let block = scratch.block(blockID) { hashes.insert(block.sha256) }
+        }
+        if from > 1, let block = try await state(document, at: from - 1).block(blockID) { record(.full(blockID: blockID, content: block.content)) }
+        for event in try await history(document, filter: HistoryFilter(block: blockID, from: from)) {
+            switch event.body {
+            case .blockCreated(let created): record(.full(blockID: blockID, content: created.content))
+            case .blockReplaced(_, let content): record(.full(blockID: blockID, content: content))
+            case .blockPatched(_, let patch, _, _): record(.patch(blockID: blockID, patch: patch, expectedSHA256: nil))
+            case .blockDeleted: scratch = DocumentState()
+            default: continue
+            }
+        }
+        if let current = try await head(document).block(blockID) { hashes.remove(current.sha256) }
+        return hashes
     }
 
     // MARK: - Start-up check

@@ -224,6 +224,45 @@ struct ProjectionTests {
         await server.stop()
     }
 
+    /// README.md emptied while the server runs is restored from the log; nothing is stored for the file.
+    @Test func readmeEmptiedWhileServingIsRestored() async throws {
+        let paths = try Self.paths("empty-live")
+        let server = try await ProjectingServer.start(db: paths.db, readme: paths.readme)
+        let seq = try await server.log.headSeq(ProjectingServer.document)
+        let head = try await server.log.head(ProjectingServer.document).render()
+        try Data().write(to: URL(fileURLWithPath: paths.readme))
+        #expect(try await waitUntil(timeout: .seconds(20)) { Self.read(paths.readme) == head })
+        #expect(try await server.log.headSeq(ProjectingServer.document) == seq)
+        await server.stop()
+    }
+
+    /// An editor that loaded README.md long ago (more projections written since than the server keeps as
+    /// candidate bases) saves it with an edit: the blocks it holds stale copies of are not set back to
+    /// them; the edit goes to README.md.conflict and nothing is stored for the file.
+    @Test func editFromALongStaleBufferUndoesNothing() async throws {
+        let paths = try Self.paths("old-buffer")
+        let server = try await ProjectingServer.start(db: paths.db, readme: paths.readme)
+        let loaded = try #require(Self.read(paths.readme))
+        for index in 0..<11 {
+            let block = index < 2 ? Self.file(3) : Self.file(5)
+            _ = try await server.log.append([
+                WriteRequest(document: ProjectingServer.document, author: "agent", change: .full(blockID: block, content: String(format: "agent %02d", index)))
+            ])
+            let head = try await server.log.head(ProjectingServer.document).render()
+            #expect(try await waitUntil(timeout: .seconds(20)) { Self.read(paths.readme) == head })
+        }
+        let seq = try await server.log.headSeq(ProjectingServer.document)
+        let edited = loaded.replacingOccurrences(of: "block 1 line two", with: "block 1 edited in an old buffer")
+        try edited.write(toFile: paths.readme, atomically: true, encoding: .utf8)
+        #expect(try await waitUntil(timeout: .seconds(20)) { Self.read(paths.readme + ".conflict") == edited })
+        let head = try await server.log.head(ProjectingServer.document)
+        #expect(head.block(Self.file(3))?.content == "agent 01")
+        #expect(head.block(Self.file(5))?.content == "agent 10")
+        #expect(try await Self.fileEvents(server.log, after: seq).isEmpty)
+        #expect(try await waitUntil(timeout: .seconds(20)) { Self.read(paths.readme) == head.render() })
+        await server.stop()
+    }
+
     /// A README write that fails (the path is a folder) keeps the document dirty: /health says degraded,
     /// the failure is counted, and the write is retried until it succeeds once the path is free again.
     @Test func failedWriteIsRetried() async throws {
