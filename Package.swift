@@ -54,8 +54,9 @@ let package = Package(
         .target(
             name: "MarksyncMigrations", path: "migrations",
             resources: [
-                .embedInCode("0001_initial.sql"), .embedInCode("0002_document_paths.sql"), .embedInCode("0003_yjs_checkpoints.sql"), .embedInCode("0005_consumer_owner.sql"),
-                .embedInCode("postgres/0001_postgres_initial.sql"), .embedInCode("postgres/0005_postgres_consumer_owner.sql"),
+                .embedInCode("0001_initial.sql"), .embedInCode("0002_document_paths.sql"), .embedInCode("0003_yjs_checkpoints.sql"),
+                .embedInCode("0004_projections.sql"), .embedInCode("0005_consumer_owner.sql"), .embedInCode("postgres/0001_postgres_initial.sql"),
+                .embedInCode("postgres/0002_postgres_projections.sql"), .embedInCode("postgres/0005_postgres_consumer_owner.sql"),
             ]),
 
         // The event log: SQLite in WAL mode through GRDB, or PostgreSQL through postgres-nio (several nodes

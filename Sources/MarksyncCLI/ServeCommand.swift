@@ -43,6 +43,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Allow binding a non-loopback address without tokens (anyone on the network can write).")
     var allowUnauthenticated = false
     @OptionGroup var browser: BrowserAccessOptions
+    @Flag(help: "Serve a log whose tail fails the start-up check (hash chain from the last checkpoint to the head) anyway.")
+    var allowDamaged = false
 
     func run() async throws {
         let settings = Settings()
@@ -70,12 +72,24 @@ struct ServeCommand: AsyncParsableCommand {
         options.db = db
         let log = try await options.open(nextTo: files.first)
         let path = log.path
+        // One owner per log: a second `serve` on this SQLite file exits here, naming the first one's pid.
+        var logLock: OwnershipLock?
+        if !log.isShared {
+            do { logLock = try OwnershipLock.acquire(path + ".lock", what: "the log \(path)") } catch {
+                await log.close()
+                throw CLIError.failure(error.message)
+            }
+        }
+        defer { logLock?.release() }
+        try await checkTails(log, allowDamaged: allowDamaged)
         var logger = Logger(label: "marksync-log")
         logger.logLevel = Logger.Level(rawValue: (settings.value("LOG_LEVEL") ?? "info").lowercased()) ?? .info
         let server = SyncServer(log: log, configuration: configuration, logger: logger)
         for file in files {
             let name = files.count == 1 ? (doc ?? IngestCommand.defaultDocumentName(for: file)) : IngestCommand.defaultDocumentName(for: file)
-            try await server.addDocument(name, readme: file)
+            do { try await server.addDocument(name, readme: file) } catch let error as OwnershipError {
+                throw CLIError.failure(error.message)
+            }
             let seq = try await log.headSeq(name)
             printError("serving \(name) (\(file), head seq \(seq)) from \(path)")
         }
@@ -86,5 +100,23 @@ struct ServeCommand: AsyncParsableCommand {
             Console.write("listening \(port)\n")
         }
         try await StopOnSignal.run([application], logger: logger)
+    }
+
+    /// Checks each document's tail (hash chain and replay from its last checkpoint to the head) before
+    /// serving: a damaged log is refused, naming the first bad seq, unless `--allow-damaged`.
+    func checkTails(_ log: EventLog, allowDamaged: Bool) async throws {
+        for document in try await log.documents() {
+            guard let problem = try await log.verifyTail(document.name) else { continue }
+            let where_ = problem.seq.map { "at seq \($0)" } ?? ""
+            if allowDamaged {
+                printError("warning: the log is damaged: \(document.name) \(where_): \(problem.message); serving anyway (--allow-damaged)")
+                continue
+            }
+            await log.close()
+            throw CLIError(
+                message: "the log \(log.path) is damaged: document \(document.name), first bad seq \(problem.seq.map(String.init) ?? "?"): "
+                    + "\(problem.message). Run `marksync-log verify`; restore a backup, or pass --allow-damaged to serve it anyway",
+                exitCode: 3)
+        }
     }
 }

@@ -107,8 +107,10 @@ struct HTTPAPI: Sendable {
         router.get("/health") { request, context in
             await guarded(context, .read) {
                 let figures = await server.documentFigures()
+                let problems = server.healthProblems()
                 return Self.json([
-                    "status": "ok", "version": .string(MarksyncVersion.tool), "docs": .array(figures.map { .string($0.name) }),
+                    "status": .string(problems.isEmpty ? "ok" : "degraded"), "problems": .array(problems.map { .string($0.description) }),
+                    "version": .string(MarksyncVersion.tool), "docs": .array(figures.map { .string($0.name) }),
                     "seq": .int(figures.first?.seq ?? 0), "blocks": .int(figures.first?.blocks ?? 0), "clients": .int(server.metrics.connections),
                 ])
             }

@@ -14,6 +14,8 @@ final class ServerMetrics: Sendable {
         var commitSum = 0.0
         var commitCount = 0
         var http = 0
+        var projectionFailures = 0
+        var projectionConflicts = 0
     }
 
     /// Commit latency histogram bounds, seconds.
@@ -25,6 +27,11 @@ final class ServerMetrics: Sendable {
     func nack(_ reason: String) { state.withLock { $0.nacks[reason, default: 0] += 1 } }
     func delivered() { state.withLock { $0.delivered += 1 } }
     func httpRequest() { state.withLock { $0.http += 1 } }
+    /// A README projection write failed (it is retried).
+    func projectionWriteFailed() { state.withLock { $0.projectionFailures += 1 } }
+    /// A README's text was kept aside in README.md.conflict instead of being taken into the log.
+    func projectionConflict() { state.withLock { $0.projectionConflicts += 1 } }
+    var projectionFailures: Int { state.withLock { $0.projectionFailures } }
     func connectionOpened() {
         state.withLock {
             $0.connections += 1
@@ -57,6 +64,12 @@ final class ServerMetrics: Sendable {
         metric(
             "marksync_nacks_total", "counter", "Messages refused, by reason.",
             s.nacks.sorted { $0.key < $1.key }.map { "marksync_nacks_total{reason=\"\($0.key)\"} \($0.value)" })
+        metric(
+            "marksync_projection_write_failures_total", "counter", "README projection writes that failed (each is retried).",
+            ["marksync_projection_write_failures_total \(s.projectionFailures)"])
+        metric(
+            "marksync_projection_conflicts_total", "counter", "README texts kept aside in README.md.conflict (overlapping or unreadable edits).",
+            ["marksync_projection_conflicts_total \(s.projectionConflicts)"])
         metric("marksync_events_delivered_total", "counter", "Event messages written to subscribers.", ["marksync_events_delivered_total \(s.delivered)"])
         metric("marksync_connections", "gauge", "Open sync connections.", ["marksync_connections \(s.connections)"])
         metric("marksync_connections_total", "counter", "Sync connections opened.", ["marksync_connections_total \(s.connectionsTotal)"])

@@ -208,7 +208,8 @@ public enum OpenAPIDocument {
             ], required: ["error"])
         schemas["Health"] = object(
             [
-                "status": ["const": "ok"], "version": string("The tool's version."), "docs": array(["type": "string"]),
+                "status": ["enum": ["ok", "degraded"]], "version": string("The tool's version."), "docs": array(["type": "string"]),
+                "problems": array(["type": "string"]),
                 "seq": integer("Head seq of the first document."), "blocks": integer("Blocks of the first document."),
                 "clients": integer("Open sync connections."),
             ], required: ["status", "version", "docs", "seq", "blocks", "clients"])

@@ -28,6 +28,8 @@ public final class SyncServer: Sendable {
     let logger: Logger
     private let hubs = Mutex<[String: DocumentHub]>([:])
     private let projections = Mutex<[String: ReadmeProjection]>([:])
+    /// How README projections are written and timed (tests inject a failing writer or a clock).
+    public let projectionHooks = Mutex(ProjectionHooks())
     private let order = Mutex<[String]>([])
 
     public init(log: EventLog, configuration: ServerConfiguration, logger: Logger = Logger(label: "marksync-log")) {
@@ -41,24 +43,13 @@ public final class SyncServer: Sendable {
     /// The documents served, in the order they were added (the first is the default).
     public var documents: [String] { order.withLock { $0 } }
 
-    /// Serves a document; with a README path, the file is imported when the document is new, edits made
-    /// to it later become events by author `file`, and it is rewritten from the log after every change.
+    /// Serves a document; with a README path, the server takes the README (its lock: one projector per
+    /// path), imports it when the document is new, merges edits made to it (on disk while the server was
+    /// down, or while it runs) onto the head as events by author `file`, and rewrites it from the log after
+    /// every change (docs/operations.md). Throws ``OwnershipError`` when another server projects the README.
     public func addDocument(_ name: String, readme: String? = nil) async throws {
         if let readme {
-            if FileManager.default.fileExists(atPath: readme) {
-                let text = try String(contentsOfFile: readme, encoding: .utf8)
-                if !(try await log.hasDocument(name)) {
-                    _ = try await log.ingest(document: name, markdown: text, author: "file")
-                } else if try await log.head(name).render() != text, !(try await isEarlierProjection(name, text)) {
-                    // Edited while the server was down: the file's edits become events.
-                    _ = try await log.ingest(document: name, markdown: text, author: "file")
-                }
-            } else if !(try await log.hasDocument(name)) {
-                try await log.createDocument(name)
-            }
-            let projection = ReadmeProjection(path: readme, document: name)
-            projections.withLock { $0[name] = projection }
-            try await projection.write(try await log.head(name).render())
+            try await openProjection(name, readme: readme)
         } else if !(try await log.hasDocument(name)) {
             try await log.createDocument(name)
         }
@@ -72,25 +63,11 @@ public final class SyncServer: Sendable {
     /// The README file a document is kept in, when it has one.
     public func readmePath(of document: String) -> String? { projections.withLock { $0[document] }?.path }
 
-    /// True when the text is the document as it was at one of its last `window` seqs: README.md as the
-    /// server last wrote it before it stopped (a kill can come between an ack and the projection's write).
-    /// Such a file is rewritten from the log, not taken for an edit: that would revert acked writes.
-    private func isEarlierProjection(_ document: String, _ text: String, window: Int = 4096) async throws -> Bool {
-        let head = try await log.headSeq(document)
-        var state = try await log.state(document, at: max(0, head - window))
-        if state.render() == text { return true }
-        var after = state.seq
-        while after < head {
-            let page = try await log.events(document, after: after, limit: 512)
-            if page.isEmpty { break }
-            for event in page {
-                try state.apply(event.body, seq: event.seq)
-                after = event.seq
-                if event.seq < head, event.body.changesDocument, state.render() == text { return true }
-            }
-        }
-        return false
-    }
+    func registerProjection(_ projection: ReadmeProjection) { projections.withLock { $0[projection.document] = projection } }
+    func projectionList() -> [ReadmeProjection] { projections.withLock { Array($0.values) } }
+
+    /// Lets go of the README locks (when the server stops).
+    func releaseProjections() { for projection in projectionList() { projection.lock.release() } }
 
     // MARK: - Running
 
@@ -168,31 +145,6 @@ public final class SyncServer: Sendable {
         }
     }
 
-    /// Writes dirty projections and picks up edits made to the files.
-    func maintainProjections() async {
-        for (document, projection) in projections.withLock({ $0 }) {
-            do {
-                if let edited = projection.externalEdit() {
-                    logger.info("\(projection.path) was edited on disk: ingesting it as events by author file")
-                    _ = try await log.ingest(document: document, markdown: edited, author: "file")
-                    projection.markDirty()
-                }
-                if projection.takeDirty() {
-                    try await projection.write(try await log.head(document).render())
-                }
-            } catch {
-                logger.error("projection of \(document) to \(projection.path): \(error)")
-            }
-        }
-    }
-
-    /// Writes every projection now (at shutdown).
-    func flushProjections() async {
-        for (document, projection) in projections.withLock({ $0 }) {
-            try? await projection.write(try await log.head(document).render())
-        }
-    }
-
     /// Figures for /health and /metrics.
     func documentFigures() async -> [(name: String, seq: Int, lag: Int, blocks: Int)] {
         var out = [(name: String, seq: Int, lag: Int, blocks: Int)]()
@@ -225,6 +177,7 @@ struct BackgroundService: Service {
             Task { await server.openConnections.closeAll() }
         }
         await server.flushProjections()
+        server.releaseProjections()
         // A warm-up started by a late commit must not outlive the server (it stops at its next page).
         await server.log.stopYjsWarmUp()
     }
@@ -258,93 +211,6 @@ struct BackgroundService: Service {
                     try? await Task.sleep(for: .milliseconds(min(server.configuration.filePollMilliseconds, server.configuration.projectionDelayMilliseconds * 4)))
                 }
             }
-        }
-    }
-}
-
-/// README.md on disk as a projection of a document: written atomically, never truncated, and watched
-/// for edits made by people while the server runs.
-final class ReadmeProjection: Sendable {
-    let path: String
-    let document: String
-    private struct State {
-        var lastWritten: String?
-        var lastModified: Date?
-        var lastSize: Int?
-        var dirty = false
-    }
-    private let state = Mutex(State())
-
-    init(path: String, document: String) {
-        self.path = path
-        self.document = document
-    }
-
-    func markDirty() { state.withLock { $0.dirty = true } }
-    func takeDirty() -> Bool { state.withLock { state in defer { state.dirty = false }; return state.dirty } }
-
-    /// Writes the text (temp file, fsync, rename) unless the file already holds it.
-    func write(_ text: String) async throws {
-        if state.withLock({ $0.lastWritten }) == text { return }
-        try AtomicFile.write(path, text)
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        state.withLock { state in
-            state.lastWritten = text
-            state.lastModified = attributes?[.modificationDate] as? Date
-            state.lastSize = (attributes?[.size] as? NSNumber)?.intValue
-        }
-    }
-
-    /// The file's content when someone changed it since the last write (nil otherwise).
-    func externalEdit() -> String? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
-        let modified = attributes[.modificationDate] as? Date
-        let size = (attributes[.size] as? NSNumber)?.intValue
-        let unchanged = state.withLock { $0.lastModified == modified && $0.lastSize == size }
-        if unchanged { return nil }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else { return nil }
-        return state.withLock { state in
-            state.lastModified = modified
-            state.lastSize = size
-            if text == state.lastWritten { return nil }
-            // An empty file is never taken as "delete everything" (a truncated write by an editor).
-            if text.isEmpty { return nil }
-            state.lastWritten = text
-            return text
-        }
-    }
-}
-
-/// Atomic file writes: temporary file in the same folder, fsync, rename, fsync of the folder.
-public enum AtomicFile {
-    public static func write(_ path: String, _ text: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp").path
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw ServerError(.io, "cannot write \(temporary): \(String(cString: strerror(errno)))") }
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if written <= 0 {
-                close(fd)
-                unlink(temporary)
-                throw ServerError(.io, "cannot write \(path): \(String(cString: strerror(errno)))")
-            }
-            offset += written
-        }
-        fsync(fd)
-        close(fd)
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw ServerError(.io, "cannot replace \(path): \(String(cString: strerror(errno)))")
-        }
-        let directory = open(folder.path, O_RDONLY)
-        if directory >= 0 {
-            fsync(directory)
-            close(directory)
         }
     }
 }

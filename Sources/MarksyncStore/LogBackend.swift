@@ -127,6 +127,20 @@ protocol LogBackend: Sendable {
     func setConsumerTime(doc: Int64, consumer: String, updatedMs: Int64) async throws(StoreError)
     func consumers(doc: Int64) async throws(StoreError) -> [ConsumerRow]
 
+    // README projections (what `serve` wrote to each README path; migration 0004)
+    /// Records a README write about to happen (unconfirmed), or refreshes the record of that seq.
+    func recordProjection(doc: Int64, path: String, seq: Int, sha256: String, writtenMs: Int64) async throws(StoreError)
+    /// Marks a recorded README write as done (the file is in place).
+    func confirmProjection(doc: Int64, path: String, seq: Int) async throws(StoreError)
+    /// The newest seq whose recorded projection has this sha256 (any path), if any.
+    func projectionSeq(doc: Int64, sha256: String) async throws(StoreError) -> Int?
+    /// The newest `limit` projections recorded for `path`, newest first.
+    func recentProjections(doc: Int64, path: String, limit: Int) async throws(StoreError) -> [ProjectionRecord]
+
+    /// Why the log can no longer be written (its file vanished or was replaced), checked now; nil when fine.
+    /// Once set it stays set: the process stops acking (fail closed).
+    func storageProblem() -> String?
+
     // Maintenance
     /// The database's own consistency check: `["ok"]` when clean.
     func integrityCheck() async throws(StoreError) -> [String]
@@ -145,6 +159,9 @@ protocol LogBackend: Sendable {
 }
 
 extension LogBackend {
+    /// A database server has no file of its own to lose.
+    func storageProblem() -> String? { nil }
+
     /// Without locks across calls (one writer process): the heads as stored now, then an insert that
     /// still checks them.
     func insertLocked<Value: Sendable>(

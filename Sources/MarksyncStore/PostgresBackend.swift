@@ -408,6 +408,38 @@ final class PostgresBackend: LogBackend {
         }
     }
 
+    // MARK: - README projections
+
+    func recordProjection(doc: Int64, path: String, seq: Int, sha256: String, writtenMs: Int64) async throws(StoreError) {
+        try await execute(
+            """
+            INSERT INTO projections(doc, path, seq, sha256, written_ms, confirmed) VALUES (\(doc), \(path), \(seq), \(sha256), \(writtenMs), false)
+            ON CONFLICT (doc, path, seq) DO UPDATE SET sha256 = EXCLUDED.sha256, written_ms = EXCLUDED.written_ms
+            """, "recording the projection of seq \(seq) to \(path)")
+    }
+
+    func confirmProjection(doc: Int64, path: String, seq: Int) async throws(StoreError) {
+        try await execute(
+            "UPDATE projections SET confirmed = true WHERE doc = \(doc) AND path = \(path) AND seq = \(seq)",
+            "confirming the projection of seq \(seq) to \(path)")
+    }
+
+    func projectionSeq(doc: Int64, sha256: String) async throws(StoreError) -> Int? {
+        try await fetch("SELECT max(seq) FROM projections WHERE doc = \(doc) AND sha256 = \(sha256)", "looking up a projection") { row in
+            try row.decode(Int?.self)
+        }.first ?? nil
+    }
+
+    func recentProjections(doc: Int64, path: String, limit: Int) async throws(StoreError) -> [ProjectionRecord] {
+        try await fetch(
+            "SELECT seq, sha256, written_ms FROM projections WHERE doc = \(doc) AND path = \(path) ORDER BY seq DESC LIMIT \(limit)",
+            "reading the projections of \(path)"
+        ) { row in
+            let (seq, sha, written) = try row.decode((Int, String, Int64).self)
+            return ProjectionRecord(path: path, seq: seq, sha256: sha, writtenMs: written)
+        }
+    }
+
     // MARK: - Maintenance
 
     /// Checks what the database can check cheaply: every document's head is the last of its dense

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import MarksyncCore
 import MarksyncMigrations
+import Synchronization
 
 /// The embedded backend: one SQLite file in WAL mode (GRDB), `synchronous=FULL`, one writer process.
 final class SQLiteBackend: LogBackend {
@@ -9,10 +10,48 @@ final class SQLiteBackend: LogBackend {
     let pool: DatabasePool
     var location: String { path }
     var isShared: Bool { false }
+    /// The device and inode of the file opened: a log deleted or replaced while open is refused (fail closed).
+    let identity: FileIdentity?
+    private let lostStorage = Mutex<String?>(nil)
 
     private init(path: String, pool: DatabasePool) {
         self.path = path
         self.pool = pool
+        self.identity = FileIdentity(path: path)
+    }
+
+    /// The device and inode of a file.
+    struct FileIdentity: Equatable {
+        var device: UInt64
+        var inode: UInt64
+        init?(path: String) {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+        }
+    }
+
+    func storageProblem() -> String? {
+        if let problem = lostStorage.withLock({ $0 }) { return problem }
+        guard let identity else { return nil }
+        let problem: String
+        if let now = FileIdentity(path: path) {
+            if now == identity { return nil }
+            problem = "the log file \(path) was replaced while serving (another file is at its path now)"
+        } else {
+            problem = "the log file \(path) was deleted while serving"
+        }
+        let message = problem + "; nothing more is stored or acked. Stop the server, restore the log, and restart"
+        return lostStorage.withLock { stored in
+            if stored == nil { stored = message }
+            return stored
+        }
+    }
+
+    /// Throws ``StoreError/Code/storage`` when the log's file is gone or replaced.
+    private func checkStorage() throws(StoreError) {
+        if let problem = storageProblem() { throw StoreError(.storage, problem) }
     }
 
     /// Opens (or creates) a log file, applying the numbered migrations of `migrations/` in order.
@@ -79,6 +118,7 @@ final class SQLiteBackend: LogBackend {
 
     /// Runs a write transaction.
     private func write<T: Sendable>(_ what: String, _ body: @Sendable @escaping (Database) throws -> T) async throws(StoreError) -> T {
+        try checkStorage()
         do { return try await pool.write(body) } catch let error as StoreError { throw error } catch {
             throw StoreError(.database, "\(what) failed: \(error)")
         }
@@ -190,13 +230,22 @@ final class SQLiteBackend: LogBackend {
     }
 
     func insert(_ batch: InsertBatch) async throws(StoreError) -> InsertResult {
+        try checkStorage()
+        let result: InsertResult
         do {
-            return try await pool.write { db in try Self.insert(db, batch) }
+            result = try await pool.write { db in
+                // Checked again inside the transaction, just before the commit.
+                try self.checkStorage()
+                return try Self.insert(db, batch)
+            }
         } catch let error as StoreError {
             throw error
         } catch {
             throw StoreError(.database, "the append failed: \(error)")
         }
+        // A commit into a file unlinked meanwhile is not durable where the log is: it is not acked.
+        try checkStorage()
+        return result
     }
 
     /// Inserts a batch in the current transaction; checks that no other process moved the heads.
@@ -391,6 +440,39 @@ final class SQLiteBackend: LogBackend {
             try Row.fetchAll(db, sql: "SELECT name, seq, updated_ms FROM consumers WHERE doc = ? ORDER BY name", arguments: [doc]).map {
                 ConsumerRow(name: $0[0], seq: $0[1], updatedMs: $0[2])
             }
+        }
+    }
+
+    // MARK: - README projections
+
+    func recordProjection(doc: Int64, path: String, seq: Int, sha256: String, writtenMs: Int64) async throws(StoreError) {
+        try await write("recording the projection of seq \(seq) to \(path)") { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO projections(doc, path, seq, sha256, written_ms, confirmed) VALUES (?, ?, ?, ?, ?, 0)
+                    ON CONFLICT(doc, path, seq) DO UPDATE SET sha256 = excluded.sha256, written_ms = excluded.written_ms
+                    """, arguments: [doc, path, seq, sha256, writtenMs])
+        }
+    }
+
+    func confirmProjection(doc: Int64, path: String, seq: Int) async throws(StoreError) {
+        try await write("confirming the projection of seq \(seq) to \(path)") { db in
+            try db.execute(sql: "UPDATE projections SET confirmed = 1 WHERE doc = ? AND path = ? AND seq = ?", arguments: [doc, path, seq])
+        }
+    }
+
+    func projectionSeq(doc: Int64, sha256: String) async throws(StoreError) -> Int? {
+        try await read { db in
+            try Int.fetchOne(db, sql: "SELECT max(seq) FROM projections WHERE doc = ? AND sha256 = ?", arguments: [doc, sha256])
+        }
+    }
+
+    func recentProjections(doc: Int64, path: String, limit: Int) async throws(StoreError) -> [ProjectionRecord] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT seq, sha256, written_ms FROM projections WHERE doc = ? AND path = ? ORDER BY seq DESC LIMIT ?",
+                arguments: [doc, path, limit]
+            ).map { ProjectionRecord(path: path, seq: $0[0], sha256: $0[1], writtenMs: $0[2]) }
         }
     }
 

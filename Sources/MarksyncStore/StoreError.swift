@@ -7,28 +7,34 @@ public struct StoreError: Error, Equatable, CustomStringConvertible {
     /// What happened and what to do about it.
     public var message: String
 
-    /// The store's reason codes.
-    public enum Code: String, Sendable {
+    /// The store's reason codes (stable strings: scripts and the protocol rely on them).
+    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        public var rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
         /// The log file could not be opened or created.
-        case cannotOpen = "cannot_open"
+        public static let cannotOpen = Code(rawValue: "cannot_open")
         /// The log was written by a newer marksync-log.
-        case newerFormat = "newer_format"
+        public static let newerFormat = Code(rawValue: "newer_format")
         /// The document does not exist.
-        case unknownDocument = "unknown_document"
+        public static let unknownDocument = Code(rawValue: "unknown_document")
         /// A document with that name already exists.
-        case documentExists = "document_exists"
+        public static let documentExists = Code(rawValue: "document_exists")
         /// The event could not be applied (see the message for the apply reason).
-        case rejected
+        public static let rejected = Code(rawValue: "rejected")
         /// The seq asked for is outside the log.
-        case seqOutOfRange = "seq_out_of_range"
+        public static let seqOutOfRange = Code(rawValue: "seq_out_of_range")
         /// Stored data is damaged.
-        case corrupt
+        public static let corrupt = Code(rawValue: "corrupt")
         /// SQLite failed (disk full, I/O error, …).
-        case database
+        public static let database = Code(rawValue: "database")
         /// A backup file could not be read.
-        case badImport = "bad_import"
+        public static let badImport = Code(rawValue: "bad_import")
         /// Another process appended to the log since this one read it (retried internally).
-        case staleHead = "stale_head"
+        public static let staleHead = Code(rawValue: "stale_head")
+        /// The log's file vanished or was replaced while open: nothing more is stored or acked (fail closed).
+        public static let storage = Code(rawValue: "storage")
     }
 
     public init(_ code: Code, _ message: String) {
