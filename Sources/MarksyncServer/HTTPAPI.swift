@@ -325,7 +325,7 @@ struct EventStream {
 
     func run(_ writer: inout any ResponseBodyWriter) async throws {
         guard let hub = await server.hub(for: document) else { return }
-        let id = "sse-\(UUID().uuidString)"
+        let id = "sse-\(RandomID.make())"
         let subscription = await hub.attachCatchingUp(connectionID: id, cursor: since, limit: 64)
         defer { Task { await hub.remove(id) } }
         var cursor = since

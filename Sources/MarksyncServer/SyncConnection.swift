@@ -13,7 +13,7 @@ import NIOWebSocket
 /// subscription's events (live, or read from the log while catching up). Writes from both go through
 /// the WebSocket's own serialised writer.
 final class SyncConnection: Sendable {
-    let id = UUID().uuidString
+    let id = RandomID.make()
     let server: SyncServer
     let document: String
     let name: String

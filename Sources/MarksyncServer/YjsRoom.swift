@@ -8,7 +8,7 @@ import Synchronization
 /// connection writes. A viewer that falls more than ``limit`` frames behind is disconnected (its Yjs
 /// client reconnects and resynchronises with step 1/step 2), so a slow one never holds the others up.
 final class YjsPeer: Sendable {
-    let id = UUID()
+    let id = RandomID.uuid()
     let frames: AsyncStream<[UInt8]>
     private let continuation: AsyncStream<[UInt8]>.Continuation
     private let overflowed = Mutex(false)
