@@ -34,6 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Messages per second per connection.") var rateLimit: Double?
     @Flag(help: "Allow binding a non-loopback address without tokens (anyone on the network can write).")
     var allowUnauthenticated = false
+    @OptionGroup var connectionOptions: ConnectionOptions
 
     func run() async throws {
         let settings = Settings()
@@ -45,6 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.rateLimit = rateLimit
             configuration.rateBurst = max(rateLimit * 2, 10)
         }
+        configuration.connections = try connectionOptions.limits()
         let loopback = ["127.0.0.1", "localhost", "::1"].contains(configuration.host)
         if configuration.tokens.isEmpty {
             guard loopback || allowUnauthenticated else {

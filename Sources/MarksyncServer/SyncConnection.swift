@@ -64,6 +64,7 @@ final class SyncConnection: Sendable {
                 startPump(subscription, announceCaughtUp: false)
             } else {
                 await send(Wire.error("unauthorized", "this server needs a token: connect with ?token=… or send {type: \"hello\", token: …}"))
+                closeUnlessAuthenticated(after: server.configuration.connections.headerTimeout)  // Connections/AuthDeadline.swift
             }
         } else {
             await send(Wire.error("unknown_document", "there is no document \(document) on this server"))
