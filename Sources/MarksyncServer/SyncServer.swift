@@ -21,6 +21,8 @@ public final class SyncServer: Sendable {
     public let log: EventLog
     public let configuration: ServerConfiguration
     let metrics = ServerMetrics()
+    /// SSE clients per document (Connections/EventStreamSlots.swift).
+    let eventStreams = EventStreamSlots()
     let logger: Logger
     private let hubs = Mutex<[String: DocumentHub]>([:])
     private let projections = Mutex<[String: ReadmeProjection]>([:])
