@@ -59,6 +59,8 @@ enum YjsConnection {
             for try await message in inbound.messages(maxSize: max(server.configuration.maxMessageBytes * 4, 1 << 20)) {
                 guard case .binary(let buffer) = message else { continue }
                 await room.receive(Array(buffer.readableBytesView), from: peer.id)
+                // Refused for breaking a limit: read no more of what it sends (the socket is being closed).
+                if peer.refused != nil { break }
             }
         } catch {
             logger.debug("Yjs viewer of \(document) left: \(error)")
