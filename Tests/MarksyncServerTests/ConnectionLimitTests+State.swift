@@ -144,7 +144,21 @@ extension ConnectionLimitTests {
         let script = folder.appendingPathComponent("storm.py")
         try connectionStormScript.write(to: script, atomically: true, encoding: .utf8)
         let started = ContinuousClock.now
-        let storm = try await runToEnd("/usr/bin/env", ["python3", script.path, "\(port)", "\(total)", "100", "\(total - limit - 16)"])
+        let handover = folder.appendingPathComponent("handover")
+        try FileManager.default.createDirectory(at: handover, withIntermediateDirectories: true)
+        let running = Task {
+            try await runToEnd("/usr/bin/env", ["python3", script.path, "\(port)", "\(total)", "100", "\(total - limit - 16)", handover.path])
+        }
+        // In the middle of the storm (its connections held, the server at its limit), the client from before
+        // writes and is acked.
+        let holding = try await waitUntil(timeout: .seconds(40)) { FileManager.default.fileExists(atPath: handover.appendingPathComponent("holding").path) }
+        #expect(holding, "the storm did not get to hold its connections")
+        let during = "during-storm-\(RandomID.make())"
+        #expect(await client.send(wireMessage("full", ["block_id": .string("markpact:file=a.txt"), "content": .string("during\n"), "id": .string(during), "sender": .string("storm")])))
+        let duringReply = await client.next(types: ["ack", "nack", "error"], timeout: .seconds(10))
+        #expect(duringReply?["type"]?.stringValue == "ack" && duringReply?["id"]?.stringValue == during, "\(duringReply?.text ?? "no reply")")
+        FileManager.default.createFile(atPath: handover.appendingPathComponent("release").path, contents: nil)
+        let storm = try await running.value
         let elapsed = ContinuousClock.now - started
         try #require(storm.status == 0, "\(storm.error.suffix(1000))")
         let report = try #require(JSONValue.parse(Array(storm.output.utf8)), "\(storm.output)")
@@ -154,6 +168,7 @@ extension ConnectionLimitTests {
         // Connections over the limit are closed by the server, not left in the backlog.
         let closedByServer = report["closed_by_server"]?.intValue ?? 0
         #expect(closedByServer >= total - limit - 16, "\(report.text)")
+        #expect(report["released"]?.boolValue == true, "\(report.text)")
         #expect(report["health_status"]?.stringValue?.contains(" 200 ") == true, "\(report.text)")
         let healthSeconds: Double? =
             switch report["health_seconds"] {

@@ -1,7 +1,9 @@
 #if os(Linux)
 /// The connection storm of `ConnectionLimitTests.storm`, as a Python script (Python opens the sockets so
 /// that the test process keeps its own descriptors). Arguments: port, connections, batch size, and the
-/// number of connections the server is expected to close by itself (those over its limit).
+/// number of connections the server is expected to close by itself (those over its limit), and a folder
+/// for the hand-over with the test: with the connections held, the script creates `holding` there and
+/// waits (at most 10 s) for `release`, so that the test can use the server in the middle of the storm.
 ///
 /// It raises its own descriptor limit to what it needs (up to the hard limit), opens the connections in
 /// batches (each connect bounded to 2 s), keeps them open, waits (at most 5 s) until the server has closed
@@ -10,7 +12,9 @@
 let connectionStormScript = #"""
 import json, resource, select, socket, sys, time
 
+import os
 port, total, batch, expect_closed = (int(a) for a in sys.argv[1:5])
+handover = sys.argv[5]
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 want = total + 256
 if hard != resource.RLIM_INFINITY:
@@ -76,6 +80,12 @@ while len(closed) < expect_closed and time.monotonic() < deadline:
             poller.unregister(fd)
 report["closed_by_server"] = len(closed)
 report["storm_seconds"] = round(time.monotonic() - started, 3)
+report["held_during_handover"] = len(socks) - len(closed)
+open(os.path.join(handover, "holding"), "w").close()
+deadline = time.monotonic() + 10
+while not os.path.exists(os.path.join(handover, "release")) and time.monotonic() < deadline:
+    time.sleep(0.01)
+report["released"] = os.path.exists(os.path.join(handover, "release"))
 for s in socks.values():
     s.close()
 socks.clear()
