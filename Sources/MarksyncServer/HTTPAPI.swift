@@ -240,8 +240,11 @@ struct HTTPAPI: Sendable {
                     body: ResponseBody { writer in
                         defer { withExtendedLifetime(slot) {} }
                         // A client that goes away cancels the stream (and frees its slot) even when no event comes.
-                        try await request.body.consumeWithCancellationOnInboundClose { _ in
-                            try await EventStream(server: server, document: document, since: since).run(&writer)
+                        let stream = EventStream(server: server, document: document, since: since)
+                        if request.body.readsFromConnection {
+                            try await request.body.consumeWithCancellationOnInboundClose { _ in try await stream.run(&writer) }
+                        } else {
+                            try await stream.run(&writer)
                         }
                     })
             }

@@ -1,7 +1,9 @@
 #if os(Linux)
 import Foundation
 import Glibc
+import HummingbirdCore
 import MarksyncCore
+import NIOCore
 @testable import MarksyncServer
 import MarksyncTestSupport
 import Synchronization
@@ -163,6 +165,11 @@ struct ConnectionLimitTests {
         #expect(fourthText.hasPrefix("HTTP/1.1 200"), "\(fourthText.prefix(200))")
         second.close()
         fourth.close()
+    }
+
+    @Test("a body built in memory is not taken for one that reads from its connection (Hummingbird would trap)")
+    func inMemoryBody() {
+        #expect(!RequestBody(buffer: ByteBuffer(string: "x")).readsFromConnection)
     }
 
     // MARK: - Ids

@@ -1,3 +1,4 @@
+import HummingbirdCore
 import Synchronization
 
 /// The SSE clients (`GET /api/v1/docs/{doc}/events/stream`) of each document, capped: a stream over
@@ -39,4 +40,27 @@ final class EventStreamSlot: Sendable {
     }
 
     deinit { slots.release(document) }
+}
+
+extension RequestBody {
+    /// True when the body still reads from its connection, so that `consumeWithCancellationOnInboundClose`
+    /// can watch for the client leaving. Hummingbird traps (`preconditionFailure`) when that is called on a
+    /// body built in memory (`RequestBody(buffer:)`, as the router test client does) or replaced by a
+    /// middleware; this looks at its storage first, and answers false when it cannot tell.
+    var readsFromConnection: Bool {
+        guard let backing = Mirror(reflecting: self).children.first(where: { $0.label == "_backing" })?.value,
+            let payload = Mirror(reflecting: backing).children.first
+        else { return false }
+        switch payload.label {
+        case "nioAsyncChannelRequestBody":
+            return true
+        case "byteBuffer", "anyAsyncSequence":
+            let parts = Mirror(reflecting: payload.value).children.map(\.value)
+            guard parts.count == 2 else { return false }
+            let original = Mirror(reflecting: parts[1])
+            return original.displayStyle == .optional && !original.children.isEmpty
+        default:
+            return false
+        }
+    }
 }
