@@ -13,6 +13,8 @@ struct ConnectionOptions: ParsableArguments {
     var idleTimeout: Double?
     @Option(help: ArgumentHelp("Seconds between WebSocket pings; a peer missing a pong is closed (default 20).", valueName: "seconds"))
     var pingInterval: Double?
+    @Option(help: ArgumentHelp("Seconds a connection's output may stay blocked by a peer not reading (default 60).", valueName: "seconds"))
+    var writeTimeout: Double?
 
     /// The limits, defaults where no option was given.
     func limits() throws -> ConnectionLimits {
@@ -28,6 +30,7 @@ struct ConnectionOptions: ParsableArguments {
         if let headerTimeout { limits.headerTimeout = try Self.duration(headerTimeout, "--header-timeout") }
         if let idleTimeout { limits.idleTimeout = try Self.duration(idleTimeout, "--idle-timeout") }
         if let pingInterval { limits.pingInterval = try Self.duration(pingInterval, "--ping-interval") }
+        if let writeTimeout { limits.writeTimeout = try Self.duration(writeTimeout, "--write-timeout") }
         return limits
     }
 

@@ -69,10 +69,12 @@ final class RawSocket: Sendable {
     deinit { close() }
 
     /// Connects (blocking, off the pool); throws when the connection is refused or takes over 5 s.
-    static func connect(port: Int) async throws -> RawSocket {
+    /// `receiveBuffer` sets SO_RCVBUF before connecting (a small one makes a peer that does not read).
+    static func connect(port: Int, receiveBuffer: Int32? = nil) async throws -> RawSocket {
         try await offPool {
             let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             guard descriptor >= 0 else { throw InteropFailure(message: "socket: errno \(errno)") }
+            if var size = receiveBuffer { setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
             var timeout = timeval(tv_sec: 5, tv_usec: 0)
             setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             var address = sockaddr_in()

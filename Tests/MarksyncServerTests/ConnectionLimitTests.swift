@@ -139,6 +139,21 @@ struct ConnectionLimitTests {
         #expect(live.server.metrics.connectionLimits.count(of: .authTimeout) == 1)
     }
 
+    @Test("a connection whose peer stops reading is closed at the write timeout")
+    func writeStall() async throws {
+        // 8 MiB of markdown: more than the server's socket buffer (4 MiB at most here) and the client's.
+        let line = String(repeating: "x", count: 127) + "\n"
+        let markdown = "# Big\n\n```markpact:file=big.txt\n" + String(repeating: line, count: 65_536) + "```\n"
+        let live = try await ConnectionLimitKit.start(ConnectionLimitKit.limits { $0.writeTimeout = .seconds(1) }, markdown: markdown)
+        defer { Task { await live.stop() } }
+        let socket = try await RawSocket.connect(port: live.port, receiveBuffer: 4096)
+        #expect(await socket.send("GET /api/v1/docs/demo/markdown HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
+        // Never read: the server's output stays blocked, and the connection is closed.
+        #expect(try await waitUntil(timeout: .seconds(10)) { live.server.metrics.connectionLimits.count(of: .writeTimeout) == 1 })
+        #expect(try await waitUntil(timeout: .seconds(5)) { Self.heldCount(live) == 0 })
+        socket.close()
+    }
+
     // MARK: - Server-sent events
 
     @Test("event streams of a document are capped: one more is answered 503 too_many_streams")

@@ -28,6 +28,8 @@ public struct ConnectionLimits: Sendable, Equatable {
     public var idleTimeout: Duration = .seconds(60)
     /// Period of the WebSocket pings; a peer that has not answered a ping by the next one is closed.
     public var pingInterval: Duration = .seconds(20)
+    /// Time a connection's output may stay blocked (over 64 KiB unsent, the peer not reading) before it is closed.
+    public var writeTimeout: Duration = .seconds(60)
     /// Server-sent event streams open at once per document; more are answered 503 `too_many_streams`.
     public var maxEventStreamsPerDocument = 256
 
@@ -74,6 +76,8 @@ public enum ConnectionLimitReason: String, Sendable, CaseIterable {
     case headerTimeout = "header_timeout"
     /// A sync connection that did not present a valid token within ``ConnectionLimits/headerTimeout``.
     case authTimeout = "auth_timeout"
+    /// Output blocked (the peer not reading) for ``ConnectionLimits/writeTimeout``.
+    case writeTimeout = "write_timeout"
 }
 
 /// The connections a server holds, in total and per remote address; shared by the event loops.

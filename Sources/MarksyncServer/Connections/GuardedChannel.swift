@@ -29,6 +29,7 @@ struct GuardedChildChannel<Base: ServerChildChannel>: ServerChildChannel {
     let base: Base
     let gate: ConnectionGate
     let headerTimeout: Duration
+    let writeTimeout: Duration
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let address = channel.remoteAddress?.ipAddress
@@ -40,7 +41,8 @@ struct GuardedChildChannel<Base: ServerChildChannel>: ServerChildChannel {
         channel.closeFuture.whenComplete { _ in gate.release(address: address) }
         do {
             try channel.pipeline.syncOperations.addHandler(
-                HeaderTimeoutHandler(timeout: TimeAmount(headerTimeout), counters: gate.counters), position: .first)
+                HeaderTimeoutHandler(timeout: TimeAmount(headerTimeout), writeTimeout: TimeAmount(writeTimeout), counters: gate.counters),
+                position: .first)
         } catch {
             channel.close(promise: nil)
             return channel.eventLoop.makeFailedFuture(error)
@@ -57,11 +59,17 @@ struct GuardedChildChannel<Base: ServerChildChannel>: ServerChildChannel {
 /// timeout of its accept: idle sockets and slowly sent headers (slowloris) are let go before any
 /// authentication. It looks at raw bytes only, in front of the HTTP decoder; once the first head is in,
 /// it passes everything through (then Hummingbird's idle timeout or the WebSocket pings take over).
+///
+/// It also closes a connection whose output stays blocked for `writeTimeout`: a peer that stops reading
+/// (the WebSocket pings and their timeout would wait for ever behind the blocked write). The channel is
+/// unwritable above 64 KiB unsent and writable again below 32 KiB, so a reader that takes 32 KiB within
+/// the timeout, however slowly, is never cut.
 final class HeaderTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
     private let timeout: TimeAmount
+    private let writeTimeout: TimeAmount
     private let counters: ConnectionLimitCounters
     /// Line feeds seen in a row (carriage returns between them ignored); two end the head.
     private var newlines = 0
@@ -69,10 +77,28 @@ final class HeaderTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler
     private var started = false
     private var complete = false
     private var deadline: Scheduled<Void>?
+    private var stalled: Scheduled<Void>?
 
-    init(timeout: TimeAmount, counters: ConnectionLimitCounters) {
+    init(timeout: TimeAmount, writeTimeout: TimeAmount, counters: ConnectionLimitCounters) {
         self.timeout = timeout
+        self.writeTimeout = writeTimeout
         self.counters = counters
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            stalled?.cancel()
+            stalled = nil
+        } else if stalled == nil {
+            let counters = self.counters
+            stalled = context.eventLoop.assumeIsolated().scheduleTask(in: writeTimeout) { [self] in
+                stalled = nil
+                guard !context.channel.isWritable else { return }
+                counters.count(.writeTimeout)
+                context.close(promise: nil)
+            }
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -86,10 +112,14 @@ final class HeaderTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler
 
     func channelInactive(context: ChannelHandlerContext) {
         disarm()
+        disarmStall()
         context.fireChannelInactive()
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) { disarm() }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        disarm()
+        disarmStall()
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if !complete {
@@ -133,6 +163,11 @@ final class HeaderTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler
         deadline?.cancel()
         deadline = nil
     }
+
+    private func disarmStall() {
+        stalled?.cancel()
+        stalled = nil
+    }
 }
 
 extension HTTPServerBuilder {
@@ -155,7 +190,8 @@ extension HTTPServerBuilder {
                     configuration: .init(http1: .init(idleTimeout: TimeAmount(limits.idleTimeout)), ws: ws),
                     shouldUpgrade: shouldUpgrade),
                 gate: gate,
-                headerTimeout: limits.headerTimeout)
+                headerTimeout: limits.headerTimeout,
+                writeTimeout: limits.writeTimeout)
         }
     }
 }
