@@ -47,6 +47,9 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.rateBurst = max(rateLimit * 2, 10)
         }
         configuration.connections = try connectionOptions.limits()
+        let perAddress = configuration.connections.maxConnectionsPerAddress
+        printError(
+            "connections: at most \(configuration.connections.effectiveMaxConnections), \(perAddress > 0 ? "\(perAddress) per address" : "no per-address limit")")
         let loopback = ["127.0.0.1", "localhost", "::1"].contains(configuration.host)
         if configuration.tokens.isEmpty {
             guard loopback || allowUnauthenticated else {
