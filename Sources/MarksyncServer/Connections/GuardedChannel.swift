@@ -155,6 +155,9 @@ final class HeaderTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler
             deadline = nil
             guard !complete else { return }
             counters.count(.headerTimeout)
+            // As if the peer had stopped sending: NIO's upgrade handler then closes quietly (Hummingbird logs
+            // a plain close before the request head as an error, one line per connection in a storm).
+            context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
             context.close(promise: nil)
         }
     }
