@@ -76,7 +76,7 @@ extension ConnectionLimitTests {
         // Up to the cap, entries are relayed to the others.
         for client in 0..<UInt64(cap) { try await flooder.send(Self.awareness([(1000 + client, #"{"user":{"name":"flood"}}"#)])) }
         try await observer.send(.queryAwareness)
-        #expect(try await waitUntil(timeout: .seconds(10)) {
+        #expect(try await waitUntil(timeout: .seconds(30)) {
             if case .awareness(let payload)? = await observer.next(timeout: .milliseconds(200), { if case .awareness = $0 { true } else { false } }),
                 let update = try? YjsAwarenessUpdate(decoding: payload), update.entries.count == cap
             {
@@ -89,10 +89,10 @@ extension ConnectionLimitTests {
         for client in 0..<UInt64(256) {
             guard (try? await flooder.send(Self.awareness([(5000 + client, "{}")]))) != nil else { break }
         }
-        #expect(try await waitUntil(timeout: .seconds(10)) { flooder.isClosed }, "the flooding viewer is disconnected")
+        #expect(try await waitUntil(timeout: .seconds(30)) { flooder.isClosed }, "the flooding viewer is disconnected")
         #expect(flooder.closeCode == "policyViolation", "\(flooder.closeCode ?? "-")")
         // Its entries are gone for the others: the room holds none.
-        #expect(try await waitUntil(timeout: .seconds(10)) {
+        #expect(try await waitUntil(timeout: .seconds(30)) {
             try? await observer.send(.queryAwareness)
             if case .awareness(let payload)? = await observer.next(timeout: .milliseconds(200), { if case .awareness = $0 { true } else { false } }),
                 let update = try? YjsAwarenessUpdate(decoding: payload)
@@ -136,8 +136,8 @@ extension ConnectionLimitTests {
         try #require(port > 0, "serve did not start: \(printed) \((try? String(contentsOf: errors, encoding: .utf8)) ?? "")")
 
         // A client connected before the storm.
-        let client = try await TestSocket.connect(port: port, path: "/sync?doc=demo")
-        #expect(await client.next(types: ["manifest"], timeout: .seconds(10)) != nil)
+        let client = try await TestSocket.connect(port: port, path: "/sync?doc=demo", timeout: .seconds(20))
+        #expect(await client.next(types: ["manifest"], timeout: .seconds(30)) != nil)
 
         let limit = ConnectionLimits.defaultMaxConnections(descriptorLimit: 1024, processors: ProcessInfo.processInfo.activeProcessorCount)
         let total = 3000
@@ -155,7 +155,7 @@ extension ConnectionLimitTests {
         #expect(holding, "the storm did not get to hold its connections")
         let during = "during-storm-\(RandomID.make())"
         #expect(await client.send(wireMessage("full", ["block_id": .string("markpact:file=a.txt"), "content": .string("during\n"), "id": .string(during), "sender": .string("storm")])))
-        let duringReply = await client.next(types: ["ack", "nack", "error"], timeout: .seconds(10))
+        let duringReply = await client.next(types: ["ack", "nack", "error"], timeout: .seconds(30))
         #expect(duringReply?["type"]?.stringValue == "ack" && duringReply?["id"]?.stringValue == during, "\(duringReply?.text ?? "no reply")")
         FileManager.default.createFile(atPath: handover.appendingPathComponent("release").path, contents: nil)
         let storm = try await running.value
@@ -183,7 +183,7 @@ extension ConnectionLimitTests {
         // The client from before the storm still writes and is acked.
         let id = "after-storm-\(RandomID.make())"
         #expect(await client.send(wireMessage("full", ["block_id": .string("markpact:file=a.txt"), "content": .string("after\n"), "id": .string(id), "sender": .string("storm")])))
-        let reply = await client.next(types: ["ack", "nack", "error"], timeout: .seconds(10))
+        let reply = await client.next(types: ["ack", "nack", "error"], timeout: .seconds(30))
         #expect(reply?["type"]?.stringValue == "ack" && reply?["id"]?.stringValue == id, "\(reply?.text ?? "no reply")")
         await client.close()
     }
