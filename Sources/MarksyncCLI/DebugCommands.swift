@@ -7,7 +7,7 @@ import MarksyncStore
 struct DebugCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "debug", abstract: "Tools for tests and scripted checks.", shouldDisplay: false,
-        subcommands: [AppendLoopCommand.self])
+        subcommands: [AppendLoopCommand.self, RandomIDsCommand.self])
 }
 
 /// Appends forever and prints `acked <seq> <client id>` after each append returns (after its commit).

@@ -45,6 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var browser: BrowserAccessOptions
     @Flag(help: "Serve a log whose tail fails the start-up check (hash chain from the last checkpoint to the head) anyway.")
     var allowDamaged = false
+    @OptionGroup var connectionOptions: ConnectionOptions
 
     func run() async throws {
         let settings = Settings()
@@ -58,6 +59,10 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.rateLimit = rateLimit
             configuration.rateBurst = max(rateLimit * 2, 10)
         }
+        configuration.connections = try connectionOptions.limits()
+        let perAddress = configuration.connections.maxConnectionsPerAddress
+        printError(
+            "connections: at most \(configuration.connections.effectiveMaxConnections), \(perAddress > 0 ? "\(perAddress) per address" : "no per-address limit")")
         let loopback = ["127.0.0.1", "localhost", "::1"].contains(configuration.host)
         if configuration.tokens.isEmpty {
             guard loopback || allowUnauthenticated else {

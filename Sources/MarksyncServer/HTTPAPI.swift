@@ -222,9 +222,23 @@ struct HTTPAPI: Sendable {
                 let document = try await document(context)
                 let head = try await server.log.headSeq(document)
                 let since = try seqParameter(request, "since") ?? head
+                // Capped per document (Connections/EventStreamSlots.swift); the slot goes with the response.
+                let limit = server.configuration.connections.maxEventStreamsPerDocument
+                guard let slot = server.eventStreams.take(document, limit: limit) else {
+                    throw Failure(status: .serviceUnavailable, code: "too_many_streams", message: "\(limit) event streams of \(document) are open; try again later")
+                }
                 return Response(
                     status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
-                    body: ResponseBody { writer in try await EventStream(server: server, document: document, since: since).run(&writer) })
+                    body: ResponseBody { writer in
+                        defer { withExtendedLifetime(slot) {} }
+                        // A client that goes away cancels the stream (and frees its slot) even when no event comes.
+                        let stream = EventStream(server: server, document: document, since: since)
+                        if request.body.readsFromConnection {
+                            try await request.body.consumeWithCancellationOnInboundClose { _ in try await stream.run(&writer) }
+                        } else {
+                            try await stream.run(&writer)
+                        }
+                    })
             }
         }
         router.get("/api/v1/docs/:doc/diff") { request, context in
@@ -317,12 +331,17 @@ struct EventStream {
 
     func run(_ writer: inout any ResponseBodyWriter) async throws {
         guard let hub = await server.hub(for: document) else { return }
-        let id = "sse-\(UUID().uuidString)"
+        let id = "sse-\(RandomID.make())"
         let subscription = await hub.attachCatchingUp(connectionID: id, cursor: since, limit: 64)
         defer { Task { await hub.remove(id) } }
         // At shutdown the stream ends (its subscription is closed), so the server does not wait for the client.
         guard server.openConnections.register(id, closer: { await hub.remove(id) }) else { return }
         defer { server.openConnections.remove(id) }
+        // Cancelled when the client went away (the route's inbound-close handler): closing the subscription ends it.
+        try await withTaskCancellationHandler { try await follow(subscription, &writer) } onCancel: { subscription.close() }
+    }
+
+    private func follow(_ subscription: Subscription, _ writer: inout any ResponseBodyWriter) async throws {
         var cursor = since
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -21,6 +21,8 @@ final class ServerMetrics: Sendable {
     /// Commit latency histogram bounds, seconds.
     static let bounds: [Double] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1]
     private let state = Mutex(State())
+    /// Refused and timed-out connections (Connections/ConnectionLimits.swift).
+    let connectionLimits = ConnectionLimitCounters()
 
     func received() { state.withLock { $0.received += 1 } }
     func ack() { state.withLock { $0.acks += 1 } }
@@ -92,6 +94,7 @@ final class ServerMetrics: Sendable {
             documents.map { "marksync_fanout_lag_events{doc=\"\($0.name)\"} \($0.lag)" })
         metric("marksync_log_bytes", "gauge", "Bytes of the log file and its WAL.", ["marksync_log_bytes \(logBytes)"])
         metric("marksync_checkpoints", "gauge", "Checkpoints in the log.", ["marksync_checkpoints \(checkpoints)"])
+        out += connectionLimits.render()
         return out
     }
 }

@@ -373,7 +373,7 @@ public enum AtomicFile {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp").path
+        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(RandomID.make()).tmp").path
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ServerError(.io, "cannot write \(temporary): \(String(cString: strerror(errno)))") }
         func fail(_ what: String) -> ServerError {

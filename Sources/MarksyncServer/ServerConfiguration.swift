@@ -22,6 +22,8 @@ public struct ServerConfiguration: Sendable {
     public var filePollMilliseconds = 500
     /// Coalescing delay for README.md writes under load.
     public var projectionDelayMilliseconds = 50
+    /// Connection limits and timeouts (Connections/ConnectionLimits.swift).
+    public var connections = ConnectionLimits()
     public init() {}
 }
 

@@ -13,7 +13,7 @@ import NIOWebSocket
 /// subscription's events (live, or read from the log while catching up). Writes from both go through
 /// the WebSocket's own serialised writer.
 final class SyncConnection: Sendable {
-    let id = UUID().uuidString
+    let id = RandomID.make()
     let server: SyncServer
     let document: String
     let name: String
@@ -75,6 +75,7 @@ final class SyncConnection: Sendable {
                 startPump(subscription, announceCaughtUp: false)
             } else {
                 await send(Wire.error("unauthorized", "this server needs a token: connect with ?token=… or send {type: \"hello\", token: …}"))
+                closeUnlessAuthenticated(after: server.configuration.connections.headerTimeout)  // Connections/AuthDeadline.swift
             }
         } else {
             await send(Wire.error("unknown_document", "there is no document \(document) on this server"))

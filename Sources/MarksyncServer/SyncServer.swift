@@ -25,6 +25,8 @@ public final class SyncServer: Sendable {
     let metrics = ServerMetrics()
     /// Open WebSockets and event streams, closed at graceful shutdown.
     let openConnections = ConnectionRegistry()
+    /// SSE clients per document (Connections/EventStreamSlots.swift).
+    let eventStreams = EventStreamSlots()
     let logger: Logger
     private let hubs = Mutex<[String: DocumentHub]>([:])
     private let projections = Mutex<[String: ReadmeProjection]>([:])
@@ -78,13 +80,14 @@ public final class SyncServer: Sendable {
         HTTPAPI(server: self).register(on: router)
         WebUI.register(on: router, server: self)
         var wsConfiguration = WebSocketServerConfiguration(maxFrameSize: max(configuration.maxMessageBytes * 4, 1 << 16))
-        wsConfiguration.autoPing = .enabled(timePeriod: .seconds(20))
+        wsConfiguration.autoPing = .enabled(timePeriod: configuration.connections.pingInterval)
         let server = self
+        // Connection limits and timeouts (Connections/GuardedChannel.swift).
+        let gate = ConnectionGate(limits: configuration.connections, counters: metrics.connectionLimits, logger: logger)
+        metrics.connectionLimits.follow { gate.held }
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                configuration: .init(http1: .init(additionalChannelHandlers: accessChannelHandlers()), ws: wsConfiguration)
-            ) { request, channel, logger in
+            server: .guardedHTTP1WebSocketUpgrade(gate: gate, limits: configuration.connections, ws: wsConfiguration) { request, channel, logger in
                 let path = request.path ?? "/"
                 let components = URLComponents(string: path)
                 let route = components?.path ?? "/"

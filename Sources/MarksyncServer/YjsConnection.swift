@@ -54,14 +54,21 @@ enum YjsConnection {
         let writer = Task {
             for await frame in peer.frames {
                 do { try await outbound.write(.binary(ByteBuffer(bytes: frame))) } catch { break }
+                peer.written(frame.count)
             }
             // The queue ends when the viewer left, fell behind or the room failed: close the socket.
-            try? await outbound.close(peer.fellBehind ? .goingAway : .normalClosure, reason: peer.fellBehind ? "too slow: reconnect" : nil)
+            if let refused = peer.refused {
+                try? await outbound.close(.policyViolation, reason: refused)
+            } else {
+                try? await outbound.close(peer.fellBehind ? .goingAway : .normalClosure, reason: peer.fellBehind ? "too slow: reconnect" : nil)
+            }
         }
         do {
             for try await message in inbound.messages(maxSize: max(server.configuration.maxMessageBytes * 4, 1 << 20)) {
                 guard case .binary(let buffer) = message else { continue }
                 await room.receive(Array(buffer.readableBytesView), from: peer.id)
+                // Refused for breaking a limit: read no more of what it sends (the socket is being closed).
+                if peer.refused != nil { break }
             }
         } catch {
             logger.debug("Yjs viewer of \(document) left: \(error)")

@@ -5,13 +5,19 @@ import MarksyncStore
 import Synchronization
 
 /// One viewer of a document on the read-only y-websocket endpoint: the queue of binary frames its
-/// connection writes. A viewer that falls more than ``limit`` frames behind is disconnected (its Yjs
-/// client reconnects and resynchronises with step 1/step 2), so a slow one never holds the others up.
+/// connection writes. A viewer that falls more than ``limit`` frames (or ``byteLimit`` bytes) behind is
+/// disconnected (its Yjs client reconnects and resynchronises with step 1/step 2), so a slow one never
+/// holds the others up.
 final class YjsPeer: Sendable {
-    let id = UUID()
+    let id = RandomID.uuid()
     let frames: AsyncStream<[UInt8]>
     private let continuation: AsyncStream<[UInt8]>.Continuation
     private let overflowed = Mutex(false)
+    private let refusal = Mutex<String?>(nil)
+    /// Bytes queued and not written yet (``written(_:)``).
+    private let queued = Mutex(0)
+    /// Bytes a viewer may have queued; one frame alone may be larger (a big document's step 2).
+    static let byteLimit = 32 << 20
 
     init(limit: Int) {
         (frames, continuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .bufferingOldest(limit))
@@ -20,6 +26,15 @@ final class YjsPeer: Sendable {
     /// Queues a frame; false (and the queue is closed) when the viewer is too far behind.
     @discardableResult
     func send(_ frame: [UInt8]) -> Bool {
+        let over = queued.withLock { queued -> Bool in
+            defer { queued += frame.count }
+            return queued > 0 && queued + frame.count > Self.byteLimit
+        }
+        if over {
+            overflowed.withLock { $0 = true }
+            continuation.finish()
+            return false
+        }
         if case .dropped = continuation.yield(frame) {
             overflowed.withLock { $0 = true }
             continuation.finish()
@@ -32,6 +47,18 @@ final class YjsPeer: Sendable {
     var fellBehind: Bool { overflowed.withLock { $0 } }
 
     func finish() { continuation.finish() }
+
+    /// Called by the connection after writing a frame of `count` bytes.
+    func written(_ count: Int) { queued.withLock { $0 -= count } }
+
+    /// Closes the queue because the viewer broke a limit; `reason` becomes the WebSocket close reason.
+    func refuse(_ reason: String) {
+        refusal.withLock { $0 = reason }
+        continuation.finish()
+    }
+
+    /// The reason the viewer was refused, if it was.
+    var refused: String? { refusal.withLock { $0 } }
 }
 
 /// A document's live Yjs room: the projection at the head of the log, the viewers connected to
@@ -48,8 +75,8 @@ actor YjsRoom {
     private var projection: YjsProjection?
     private var loading: Task<Result<YjsProjection, StoreError>, Never>?
     private var peers: [UUID: YjsPeer] = [:]
-    /// Awareness states: client → (clock, JSON state, the viewer that sent it).
-    private var awareness: [UInt64: (clock: Int, state: String, owner: UUID)] = [:]
+    /// Awareness states: client → (clock, JSON state, the viewer that sent it), capped (AwarenessTable).
+    private var awareness = AwarenessTable()
     private var follower: Task<Void, Never>?
     private var closed = false
     private var catchingUp = false
@@ -81,17 +108,14 @@ actor YjsRoom {
         }
         guard peers[peer.id] != nil else { return false }
         peer.send(YjsSyncMessage.syncStep1(projection.stateVector.encoded).encoded)
-        if !awareness.isEmpty { peer.send(YjsSyncMessage.awareness(allAwareness()).encoded) }
+        if !awareness.isEmpty { peer.send(YjsSyncMessage.awareness(awareness.all.encoded).encoded) }
         return true
     }
 
     /// Removes a viewer; its awareness states become `null` for the others.
     func leave(_ id: UUID) {
         guard peers.removeValue(forKey: id) != nil else { return }
-        let gone = awareness.filter { $0.value.owner == id }
-        if !gone.isEmpty {
-            for client in gone.keys { awareness[client] = nil }
-            let update = YjsAwarenessUpdate(gone.map { .init(client: $0.key, clock: $0.value.clock + 1, state: "null") }.sorted { $0.client < $1.client })
+        if let update = awareness.removeAll(ownedBy: id) {
             broadcast(YjsSyncMessage.awareness(update.encoded).encoded, except: nil)
         }
         closeIfIdle()
@@ -122,26 +146,19 @@ actor YjsRoom {
             }
             peer.send(YjsSyncMessage.permissionDenied(Self.readOnlyReason(document, detail)).encoded)
         case .awareness(let payload):
-            guard let update = try? YjsAwarenessUpdate(decoding: payload) else { return }
-            for entry in update.entries {
-                if let known = awareness[entry.client], known.owner != id, known.clock > entry.clock { continue }
-                if entry.state == "null" {
-                    awareness[entry.client] = nil
-                } else {
-                    awareness[entry.client] = (entry.clock, entry.state, id)
-                }
+            switch awareness.apply(payload, from: id) {
+            case .success(let accepted):
+                if let accepted { broadcast(YjsSyncMessage.awareness(accepted.encoded).encoded, except: id) }
+            case .failure(let refusal):
+                server.logger.warning("Yjs viewer of \(document) disconnected: \(refusal.reason.rawValue) \(refusal.detail)")
+                peer.refuse(refusal.closeReason)
+                leave(id)
             }
-            broadcast(YjsSyncMessage.awareness(payload).encoded, except: id)
         case .queryAwareness:
-            peer.send(YjsSyncMessage.awareness(allAwareness()).encoded)
+            peer.send(YjsSyncMessage.awareness(awareness.all.encoded).encoded)
         case .permissionDenied, .unknown:
             break
         }
-    }
-
-    private func allAwareness() -> [UInt8] {
-        YjsAwarenessUpdate(awareness.sorted { $0.key < $1.key }.map { .init(client: $0.key, clock: $0.value.clock, state: $0.value.state) })
-            .encoded
     }
 
     private func broadcast(_ frame: [UInt8], except: UUID?) {
@@ -149,6 +166,9 @@ actor YjsRoom {
             if !peer.send(frame) { peers[id] = nil }
         }
     }
+
+    /// Awareness entries held (for tests and figures).
+    var awarenessCount: Int { awareness.count }
 
     private func closeIfIdle() {
         guard peers.isEmpty, !closed else { return }

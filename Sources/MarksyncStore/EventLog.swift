@@ -219,7 +219,7 @@ public actor EventLog {
     /// A stream of committed events (in seq order per document), for live subscribers.
     public func committedEvents() -> AsyncStream<[Event]> {
         let (stream, continuation) = AsyncStream<[Event]>.makeStream(bufferingPolicy: .unbounded)
-        let id = UUID()
+        let id = RandomID.uuid()
         observers[id] = continuation
         continuation.onTermination = { [weak self] _ in
             Task { await self?.removeObserver(id) }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MarksyncCore
 import NIOCore
 import PostgresNIO
 import Synchronization
@@ -34,7 +35,7 @@ final class CommitHub: Sendable {
     /// A new stream of wake-ups; starts the listener the first time.
     func subscribe(configuration: PostgresConnection.Configuration, logger: Logger) -> AsyncStream<(doc: Int64, seq: Int)> {
         let (stream, continuation) = AsyncStream<(doc: Int64, seq: Int)>.makeStream(bufferingPolicy: .bufferingNewest(65_536))
-        let id = UUID()
+        let id = RandomID.uuid()
         let (closed, start) = state.withLock { state -> (Bool, Bool) in
             if state.closed { return (true, false) }
             state.subscribers[id] = continuation

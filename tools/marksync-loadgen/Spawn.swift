@@ -23,6 +23,8 @@ final class SpawnedServer: @unchecked Sendable {
         process.arguments = [
             "serve", copy.path, "--host", "127.0.0.1", "--port", "0", "--db", folder.appendingPathComponent("log.db").path,
             "--rate-limit", String(Int(rateLimit)),
+            // Every simulated client comes from 127.0.0.1: the per-address connection limit would cap them.
+            "--max-connections-per-address", "0",
         ]
         process.currentDirectoryURL = folder
         let stdout = Pipe()
