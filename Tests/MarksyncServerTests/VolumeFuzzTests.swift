@@ -83,9 +83,12 @@ struct VolumeFuzzGenerator {
             "/\(String(repeating: "a/", count: Int(random.next() % 200)))", "/api/v1/docs/demo/blocks/markpact%3Afile%3Dapp%2Fmain.py",
         ]
         let method = pick(["GET", "GET", "HEAD", "PUT", "DELETE", "POST", "OPTIONS", "PATCH"])
-        // A space would end the request target (a malformed request line waits for the header timeout instead:
-        // ConnectionLimitTests covers that).
-        let path = pick(paths).replacingOccurrences(of: " ", with: "%20")
+        // As a client sends them: spaces and non-ASCII percent-encoded (a request line with raw ones is not HTTP;
+        // the server closes such a connection at its header timeout, which ConnectionLimitTests covers).
+        let path = pick(paths).unicodeScalars.map { scalar -> String in
+            if scalar.isASCII && scalar != " " { return String(scalar) }
+            return String(scalar).utf8.map { String(format: "%%%02X", $0) }.joined()
+        }.joined()
         var head = "\(method) \(path) HTTP/1.1\nHost: 127.0.0.1:\(port)\nConnection: close\n"
         head += pick(["", "If-Match: \"\(hunkNumber())\"\n", "Content-Type: application/json\n", "X-Marksync-Author: \(hunkNumber())\n", "Range: bytes=\(hunkNumber())-\n"])
         head += "Content-Length: 1\n"

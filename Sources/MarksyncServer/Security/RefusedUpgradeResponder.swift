@@ -21,12 +21,40 @@ final class UpgradeRefusals: Sendable {
     }
 }
 
-/// Rewrites the response of a refused upgrade (see ``UpgradeRefusals``); other responses pass unchanged.
-final class RefusedUpgradeResponder: ChannelOutboundHandler, RemovableChannelHandler {
+/// Rewrites the response of a refused upgrade (see ``UpgradeRefusals``); other responses pass unchanged. Also
+/// answers a request that cannot be read as HTTP (a target with bytes HTTP does not allow, such as non-ASCII
+/// in the query) with `400 bad_request` and closes the connection: Hummingbird would otherwise leave it open
+/// with no answer.
+final class RefusedUpgradeResponder: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
+    /// A response has started on this connection (an error after it only closes the connection).
+    private var responding = false
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // I/O failures end the connection anyway; a request that could not be decoded gets an answer first.
+        if !(error is IOError), !(error is ChannelError), !responding {
+            responding = true
+            let refusal = AccessRefusal(.badRequest, AccessReason(rawValue: "bad_request"), "the request cannot be read as HTTP: \(error)")
+            let body = ByteBuffer(string: refusal.jsonBody)
+            var fields = HTTPFields()
+            fields[.connection] = "close"
+            fields[.contentType] = "application/json; charset=utf-8"
+            fields[.contentLength] = "\(body.readableBytes)"
+            context.write(wrapOutboundOut(.head(HTTPResponse(status: .badRequest, headerFields: fields))), promise: nil)
+            context.write(wrapOutboundOut(.body(body)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        } else {
+            context.close(promise: nil)
+        }
+        context.fireErrorCaught(error)
+    }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .head = unwrapOutboundIn(data) { responding = true }
         guard case .head(let head) = unwrapOutboundIn(data), head.status == .badRequest,
             let refusal = UpgradeRefusals.shared.take(for: context.channel)
         else {
