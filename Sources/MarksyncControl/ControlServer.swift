@@ -41,9 +41,8 @@ public struct ControlServer: Sendable {
         let api = self.api
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                configuration: .init(http1: .init(additionalChannelHandlers: accessChannelHandlers()), ws: wsConfiguration)
-            ) { request, channel, _ in
+            // Behind the same connection limits and timeouts as the sync server (docs/operations.md).
+            server: .marksyncHTTP1WebSocketUpgrade(ws: wsConfiguration, logger: logger) { request, channel, _ in
                 api.shouldUpgrade(request, channel: channel, logger: logger)
             },
             configuration: .init(address: .hostname(host, port: port), serverName: "marksync-log-control"),

@@ -1,5 +1,6 @@
 import Foundation
 import MarksyncCore
+import MarksyncServer
 import MarksyncStore
 import Synchronization
 import Testing
@@ -94,7 +95,7 @@ struct ProjectionSoakTests {
         var importing = true
         var merged = 0
         for event in try await log.history("soak") {
-            if let id = event.clientMessageID { stored[id] = event.seq }
+            if let id = event.clientMessageID { stored[MessageIDScope.unscoped(id)] = event.seq }
             // The import of the README at the first start is by author file too.
             importing = importing && event.author == "file"
             if !importing, event.author == "file", event.body.blockID == Self.editBlock { merged += 1 }

@@ -199,3 +199,21 @@ extension HTTPServerBuilder {
         }
     }
 }
+
+extension HTTPServerBuilder {
+    /// The same guarded server for another marksync-log HTTP server (the control API): its own connection
+    /// gate with `limits` (maximum connections, per address, header, idle and write timeouts) and the access
+    /// responder, so that its WebSocket refusals and malformed requests are answered as the sync server's.
+    public static func marksyncHTTP1WebSocketUpgrade(
+        limits: ConnectionLimits = ConnectionLimits(),
+        ws: WebSocketServerConfiguration,
+        logger: Logger,
+        shouldUpgrade:
+            @escaping @Sendable (HTTPRequest, any Channel, Logger) async throws -> ShouldUpgradeResult<
+                WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>
+            >
+    ) -> HTTPServerBuilder {
+        let gate = ConnectionGate(limits: limits, counters: ConnectionLimitCounters(), logger: logger)
+        return guardedHTTP1WebSocketUpgrade(gate: gate, limits: limits, ws: ws, shouldUpgrade: shouldUpgrade)
+    }
+}
