@@ -12,7 +12,7 @@ import UnixSignals
 /// so ending at once loses nothing acked (README.md is brought up to date at the next start).
 enum StopOnSignal {
     /// Graceful shutdown before the services are cancelled.
-    static let grace: Duration = .seconds(3)
+    static let grace: Duration = .seconds(2)
     /// After the first signal, the process ends by this time whatever is still running.
     static let hardDeadline: Duration = .milliseconds(4_500)
 

@@ -48,18 +48,8 @@ struct ServeCommandTests {
 
     /// `serve` as a child process: SIGTERM stops it cleanly (exit 0) with the README flushed.
     @Test func sigtermStopsCleanly() async throws {
-        let binary = try builtBinary()
-        let readme = try temporaryFile("README.md", "# Demo\n\n``` markpact:run\necho hi\n```\n")
+        let (process, readme, port) = try await Self.startServe()
         let folder = URL(fileURLWithPath: readme).deletingLastPathComponent()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", readme, "--port", "0", "--db", folder.appendingPathComponent("log.db").path]
-        process.currentDirectoryURL = folder
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let (port, _) = try await readListeningPort(pipe.fileHandleForReading)
         #expect(port > 0, "the server did not report its port")
         // A change through the HTTP API, then SIGTERM.
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/docs/\(folder.lastPathComponent)/blocks/markpact%3Arun")!)
@@ -78,20 +68,9 @@ struct ServeCommandTests {
     /// Issue 17: SIGTERM ends `serve` within 5 s whatever is connected: an idle WebSocket (it gets a close frame),
     /// an SSE stream (it ends), a half-closed socket in CLOSE-WAIT and a request head sent halfway.
     @Test func sigtermStopsWithinSecondsWhateverIsConnected() async throws {
-        let binary = try builtBinary()
-        let readme = try temporaryFile("README.md", "# Demo\n\n``` markpact:run\necho hi\n```\n")
-        let folder = URL(fileURLWithPath: readme).deletingLastPathComponent()
-        let document = folder.lastPathComponent
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", readme, "--port", "0", "--db", folder.appendingPathComponent("log.db").path]
-        process.currentDirectoryURL = folder
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let (process, readme, port) = try await Self.startServe()
+        let document = URL(fileURLWithPath: readme).deletingLastPathComponent().lastPathComponent
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        let (port, _) = try await readListeningPort(pipe.fileHandleForReading)
         try #require(port > 0, "the server did not report its port")
         let headEnded: @Sendable ([UInt8]) -> Bool = { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }
 
@@ -129,6 +108,22 @@ struct ServeCommandTests {
             #expect(process.terminationStatus == 0)
         }
         print("serve stopped \(elapsed) after SIGTERM with a WebSocket, an SSE stream, a half-closed and a slow socket open")
+    }
+
+    /// `serve` of a new one-block README as a child process on a free port (0 when it did not report one).
+    static func startServe() async throws -> (process: Process, readme: String, port: Int) {
+        let readme = try temporaryFile("README.md", "# Demo\n\n``` markpact:run\necho hi\n```\n")
+        let folder = URL(fileURLWithPath: readme).deletingLastPathComponent()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try builtBinary())
+        process.arguments = ["serve", readme, "--port", "0", "--db", folder.appendingPathComponent("log.db").path]
+        process.currentDirectoryURL = folder
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let (port, _) = try await readListeningPort(pipe.fileHandleForReading)
+        return (process, readme, port)
     }
 
     /// The code of the first close frame among unmasked server frames (nil before one arrived whole).

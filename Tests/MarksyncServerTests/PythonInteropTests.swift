@@ -249,6 +249,8 @@ final class TestSocket: Sendable {
     }
 
     var isClosed: Bool { state.withLock { $0.closed } }
+    /// How the connection ended (the close frame's code, or the error), when it has.
+    var closeReason: String? { state.withLock { $0.closeFrame } }
 
     /// Takes every message received so far (unparsed).
     func takeAll() -> [String] {

@@ -10,42 +10,11 @@ import Foundation
 public func rawHTTP(
     port: Int, _ head: String, body: String = "", timeout: Duration = .seconds(10), until: @escaping @Sendable (String) -> Bool = { _ in false }
 ) async throws -> String {
-    try await offPool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw RawHTTPError(message: "socket: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw RawHTTPError(message: "connect: \(String(cString: strerror(errno)))") }
-        var wait = timeval(tv_sec: 0, tv_usec: 200_000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
-        let request = Array((head.replacingOccurrences(of: "\n", with: "\r\n") + "\r\n" + body).utf8)
-        var sent = 0
-        while sent < request.count {
-            let n = request.withUnsafeBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else { throw RawHTTPError(message: "send: \(String(cString: strerror(errno)))") }
-            sent += n
-        }
-        var received = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n == 0 { break }
-            if n < 0 {
-                if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { continue }
-                break
-            }
-            received += buffer[0..<n]
-            if until(String(decoding: received, as: UTF8.self)) { break }
-        }
-        return String(decoding: received, as: UTF8.self)
-    }
+    let socket = try RawSocket(port: port)
+    socket.send(head + "\n")
+    if !body.isEmpty { socket.send(body, http: false) }
+    let received = try await socket.read(timeout: timeout) { until(String(decoding: $0, as: UTF8.self)) }
+    return String(decoding: received.bytes, as: UTF8.self)
 }
 
 /// True when `text` holds a whole HTTP response: its head, and the body its Content-Length announces (none for
