@@ -213,7 +213,7 @@ final class WellBehavedClient: Sendable {
             let id = "good-\(round)"
             let content = "echo good \(round) ✓ 😀"
             await socket.send(wireMessage("full", ["block_id": .string(block), "content": .string(content), "id": .string(id), "sender": .string("good")]))
-            guard let reply = await socket.next(timeout: .seconds(5), where: isReply) else {
+            guard let reply = await socket.next(timeout: .seconds(30), where: isReply) else {
                 record.withLock { $0.failures.append("no reply to write \(round) (closed: \(socket.isClosed))") }
                 return
             }
@@ -227,7 +227,7 @@ final class WellBehavedClient: Sendable {
             }
             if round % 4 == 0 {
                 await socket.send(wireMessage("get_block", ["block_id": .string(block)]))
-                let reply = await socket.next(timeout: .seconds(5), where: isReply)
+                let reply = await socket.next(timeout: .seconds(30), where: isReply)
                 if reply?["content"]?.stringValue != content {
                     record.withLock { $0.failures.append("get_block after write \(round) answered \(reply?.text ?? "nothing")") }
                 }
@@ -276,7 +276,7 @@ struct FuzzTests {
                 case .text(let text): await hostile.send(text)
                 case .binary(let bytes): await hostile.sendBinary(bytes)
                 }
-                if let reply = await hostile.next(timeout: .seconds(5), where: isReply) {
+                if let reply = await hostile.next(timeout: .seconds(30), where: isReply) {
                     let type = reply["type"]?.stringValue ?? ""
                     let reason = reply["reason"]?.stringValue ?? ""
                     if (type == "nack" || type == "error") && !reason.isEmpty {
@@ -308,7 +308,7 @@ struct FuzzTests {
                 let socket = try await TestSocket.connect(port: port)
                 _ = await socket.next(types: ["manifest"])
                 await socket.send(String(repeating: "{", count: size))
-                let reply = await socket.next(timeout: .seconds(5), where: isReply)
+                let reply = await socket.next(timeout: .seconds(30), where: isReply)
                 if let reply {
                     #expect(["error", "nack"].contains(reply["type"]?.stringValue ?? ""), "an oversized frame was answered \(reply.text.prefix(200))")
                 } else {
