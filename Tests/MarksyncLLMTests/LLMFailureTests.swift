@@ -202,7 +202,7 @@ import Testing
         try await withFakeServer(responder: { _ in .delay(.seconds(30), then: .text("late")) }) { server in
             let llm = makeClient(server.baseURL, retries: 3, timeout: .seconds(30))
             let task = Task { try await llm.chat([.user("x")], onToken: nil) }
-            let held = try await waitUntil(timeout: .seconds(5)) { await server.generationCount == 1 }
+            let held = try await waitUntil(timeout: .seconds(30)) { await server.generationCount == 1 }
             #expect(held)
             let took = await elapsed {
                 task.cancel()
@@ -219,9 +219,10 @@ import Testing
         try await withFakeServer(responder: { _ in .status(500, body: "{}") }) { server in
             let llm = LLMClient(
                 configuration: LLMConfiguration(
-                    baseURL: server.baseURL, retries: 5, retryDelay: .seconds(5), maxRetryDelay: .seconds(5)))
+                    baseURL: server.baseURL, retries: 5, retryDelay: .seconds(60), maxRetryDelay: .seconds(60)))
             let task = Task { try await llm.generate(prompt: "x", system: nil) }
-            let held = try await waitUntil(timeout: .seconds(5)) { llm.stats.retries == 1 }
+            // A long back-off, so a loaded machine still finds the client waiting in it (and nothing retried yet).
+            let held = try await waitUntil(timeout: .seconds(30)) { llm.stats.retries == 1 }
             #expect(held)
             task.cancel()
             let error = await llmError { try await task.value }
