@@ -12,39 +12,8 @@ import Glibc
 /// (blocking calls, always run off the concurrency pool with `offPool`, each bounded by a timeout).
 enum ConnectionLimitKit {
     /// A server in-process on 127.0.0.1, port chosen by the OS, with `limits`.
-    /// A running server of a test.
-    struct Server: Sendable {
-        let server: SyncServer
-        let task: Task<Void, any Error>
-        let port: Int
-
-        func stop() async {
-            task.cancel()
-            _ = try? await task.value
-        }
-    }
-
-    static func start(_ limits: ConnectionLimits, tokens: String? = nil, markdown: String = "# Limits\n") async throws -> Server {
-        let folder = try temporaryFolder("marksync-limits")
-        let log = try await EventLog.open(path: folder.appendingPathComponent("log.db").path)
-        _ = try await log.ingest(document: "demo", markdown: markdown, author: "test")
-        var configuration = ServerConfiguration()
-        configuration.host = "127.0.0.1"
-        configuration.port = 0
-        configuration.connections = limits
-        if let tokens { configuration.tokens = try TokenSet(parsing: tokens) }
-        var logger = Logger(label: "limits-server")
-        logger.logLevel = .critical
-        let server = SyncServer(log: log, configuration: configuration, logger: logger)
-        try await server.addDocument("demo")
-        let (ports, portFeed) = AsyncStream<Int>.makeStream()
-        let task = Task { try await server.run(onReady: { port in portFeed.yield(port) }) }
-        var port = 0
-        for await value in ports {
-            port = value
-            break
-        }
-        return Server(server: server, task: task, port: port)
+    static func start(_ limits: ConnectionLimits, tokens: String? = nil, markdown: String = "# Limits\n") async throws -> LiveSyncServer {
+        try await LiveSyncServer.start(markdown: markdown, document: "demo", tokens: tokens) { $0.connections = limits }
     }
 
     /// Limits for a test: generous defaults, timeouts long enough not to interfere unless set.

@@ -218,7 +218,7 @@ struct ConnectionLimitTests {
 
     // MARK: - Helpers
 
-    static func heldCount(_ live: ConnectionLimitKit.Server) -> Int {
+    static func heldCount(_ live: LiveSyncServer) -> Int {
         let text = live.server.metrics.connectionLimits.render()
         return RawSocket.metric(text, "marksync_tcp_connections") ?? -1
     }
