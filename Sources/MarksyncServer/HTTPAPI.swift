@@ -110,6 +110,7 @@ struct HTTPAPI: Sendable {
                 let problems = server.healthProblems()
                 return Self.json([
                     "status": .string(problems.isEmpty ? "ok" : "degraded"), "problems": .array(problems.map { .string($0.description) }),
+                    "notes": .array(server.healthNotes().map { .string($0.description) }),
                     "version": .string(MarksyncVersion.tool), "docs": .array(figures.map { .string($0.name) }),
                     "seq": .int(figures.first?.seq ?? 0), "blocks": .int(figures.first?.blocks ?? 0), "clients": .int(server.metrics.connections),
                 ])

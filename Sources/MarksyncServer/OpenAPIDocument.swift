@@ -210,6 +210,7 @@ public enum OpenAPIDocument {
             [
                 "status": ["enum": ["ok", "degraded"]], "version": string("The tool's version."), "docs": array(["type": "string"]),
                 "problems": array(["type": "string"]),
+                "notes": array(["type": "string"]),
                 "seq": integer("Head seq of the first document."), "blocks": integer("Blocks of the first document."),
                 "clients": integer("Open sync connections."),
             ], required: ["status", "version", "docs", "seq", "blocks", "clients"])

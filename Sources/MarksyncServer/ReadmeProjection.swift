@@ -173,6 +173,9 @@ public struct HealthProblem: Sendable, Equatable, CustomStringConvertible {
         public static let storage = Reason(rawValue: "storage")
         /// A README projection cannot be written (retrying).
         public static let projection = Reason(rawValue: "projection_write_failed")
+        /// A README.md.conflict holds text from the file that was not taken into the log (a note, not a
+        /// problem: the server is healthy, but someone should look at it and then delete the file).
+        public static let conflictKept = Reason(rawValue: "projection_conflict")
     }
     public var reason: Reason
     public var message: String
@@ -193,6 +196,18 @@ extension SyncServer {
             }
         }
         return problems
+    }
+
+    /// What someone should look at though the server is healthy: each README.md.conflict still present
+    /// next to a projected README (`/health` lists them as `notes`; the file's removal clears the note).
+    public func healthNotes() -> [HealthProblem] {
+        projectionList().compactMap { projection in
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: projection.conflictPath) else { return nil }
+            let when = (attributes[.modificationDate] as? Date).map { " since \($0.ISO8601Format())" } ?? ""
+            return HealthProblem(
+                reason: .conflictKept,
+                message: "\(projection.conflictPath) holds an edit of \(projection.path) not taken into the log\(when): merge it by hand, then delete it")
+        }
     }
 
     /// Takes a README for a document: its lock, stale temporary files removed, the file reconciled with the
@@ -274,10 +289,11 @@ extension SyncServer {
             }
             candidates.reverse()
         }
-        guard let base = Self.nearest(to: text, among: candidates) else {
+        guard let nearest = Self.nearest(to: text, among: candidates) else {
             keepAside(projection, data: data, why: "\(path) differs from the log and no projection of it is recorded to merge from: restored from the log")
             return projection.noteChecked(text: nil)
         }
+        let base = try await baseBeforeMissingBlocks(projection, text: text, base: nearest, head: head)
         let parsed = MarkpactDocument(parsing: text)
         let truncated = text.count < base.count && base.hasPrefix(text) && !text.hasSuffix("\n")
         if truncated || parsed.warnings.contains(where: { $0.code == "unclosed_fence" }) {
@@ -306,16 +322,52 @@ extension SyncServer {
         let edited = Array(text.utf8)
         var best: (text: String, distance: Int)?
         for candidate in candidates.reversed() {
-            let bytes = Array(candidate.utf8)
-            let limit = min(bytes.count, edited.count)
-            var prefix = 0
-            while prefix < limit && bytes[prefix] == edited[prefix] { prefix += 1 }
-            var suffix = 0
-            while suffix < limit - prefix && bytes[bytes.count - 1 - suffix] == edited[edited.count - 1 - suffix] { suffix += 1 }
-            let distance = bytes.count + edited.count - 2 * (prefix + suffix)
+            let distance = Self.distance(Array(candidate.utf8), edited)
             if best == nil || distance < best!.distance { best = (candidate, distance) }
         }
         return best?.text
+    }
+
+    /// The bytes of `a` and `b` outside their common prefix and suffix.
+    static func distance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        let limit = min(a.count, b.count)
+        var prefix = 0
+        while prefix < limit && a[prefix] == b[prefix] { prefix += 1 }
+        var suffix = 0
+        while suffix < limit - prefix && a[a.count - 1 - suffix] == b[b.count - 1 - suffix] { suffix += 1 }
+        return a.count + b.count - 2 * (prefix + suffix)
+    }
+
+    /// How many projections recorded before a block's creation are tried as the base of an edit without it.
+    static let olderBaseLimit = 4
+
+    /// The base to merge an edit from, given the nearest recent projection `base`. A block in that base and
+    /// in the head but not in the file looks deleted by the edit, yet the editor may simply hold a copy
+    /// loaded before the block was created (by an agent, while the file was open). So the projections
+    /// recorded before that block's creation are tried too, and one at least as near the file wins: a
+    /// deletion is never inferred where an older base explains the file as well (a block the user really
+    /// removed can be removed again; an acked block lost cannot be brought back by anyone).
+    func baseBeforeMissingBlocks(_ projection: ReadmeProjection, text: String, base: String, head: DocumentState) async throws -> String {
+        let inFile = Set(MarkpactDocument(parsing: text).blocks.map(\.id))
+        let created = MarkpactDocument(parsing: base).blocks.map(\.id)
+            .filter { !inFile.contains($0) }
+            .compactMap { head.block($0)?.createdSeq }
+        guard !created.isEmpty else { return base }
+        let edited = Array(text.utf8)
+        var best = (text: base, distance: Self.distance(Array(base.utf8), edited))
+        for seq in Set(created).sorted(by: >) {
+            let records = try await log.recentProjections(
+                document: projection.document, path: projection.path, before: seq, limit: Self.olderBaseLimit)
+            for record in records {
+                let candidate = try await log.state(projection.document, at: record.seq).render()
+                let distance = Self.distance(Array(candidate.utf8), edited)
+                if distance <= best.distance { best = (candidate, distance) }
+            }
+        }
+        if best.text != base {
+            logger.info("\(projection.path) lacks blocks created after the copy it was edited from: merged from that older projection, so they are kept")
+        }
+        return best.text
     }
 
     /// Keeps a file's text that is not taken into the log in README.md.conflict, and says so.

@@ -56,9 +56,10 @@ extension EventLog {
 
     /// The last `limit` projections recorded for `path`, newest first: the candidate bases of an edit made
     /// to that file (the one it started from is usually the last, but an editor may hold an older one).
-    public func recentProjections(document: String, path: String, limit: Int = 4) async throws(StoreError) -> [ProjectionRecord] {
+    /// With `before`, only those of seqs below it.
+    public func recentProjections(document: String, path: String, before: Int? = nil, limit: Int = 4) async throws(StoreError) -> [ProjectionRecord] {
         let head = try await loadHead(document)
-        return try await backend.recentProjections(doc: head.id, path: path, limit: limit)
+        return try await backend.recentProjections(doc: head.id, path: path, before: before ?? Int.max, limit: limit)
     }
 
     /// Why nothing more can be stored (the log's file vanished or was replaced), checked now; nil when fine.

@@ -134,8 +134,8 @@ protocol LogBackend: Sendable {
     func confirmProjection(doc: Int64, path: String, seq: Int) async throws(StoreError)
     /// The newest seq whose recorded projection has this sha256 (any path), if any.
     func projectionSeq(doc: Int64, sha256: String) async throws(StoreError) -> Int?
-    /// The newest `limit` projections recorded for `path`, newest first.
-    func recentProjections(doc: Int64, path: String, limit: Int) async throws(StoreError) -> [ProjectionRecord]
+    /// The newest `limit` projections recorded for `path` with a seq below `before`, newest first.
+    func recentProjections(doc: Int64, path: String, before: Int, limit: Int) async throws(StoreError) -> [ProjectionRecord]
 
     /// Why the log can no longer be written (its file vanished or was replaced), checked now; nil when fine.
     /// Once set it stays set: the process stops acking (fail closed).

@@ -430,9 +430,9 @@ final class PostgresBackend: LogBackend {
         }.first ?? nil
     }
 
-    func recentProjections(doc: Int64, path: String, limit: Int) async throws(StoreError) -> [ProjectionRecord] {
+    func recentProjections(doc: Int64, path: String, before: Int, limit: Int) async throws(StoreError) -> [ProjectionRecord] {
         try await fetch(
-            "SELECT seq, sha256, written_ms FROM projections WHERE doc = \(doc) AND path = \(path) ORDER BY seq DESC LIMIT \(limit)",
+            "SELECT seq, sha256, written_ms FROM projections WHERE doc = \(doc) AND path = \(path) AND seq < \(before) ORDER BY seq DESC LIMIT \(limit)",
             "reading the projections of \(path)"
         ) { row in
             let (seq, sha, written) = try row.decode((Int, String, Int64).self)

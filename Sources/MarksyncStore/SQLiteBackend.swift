@@ -467,11 +467,11 @@ final class SQLiteBackend: LogBackend {
         }
     }
 
-    func recentProjections(doc: Int64, path: String, limit: Int) async throws(StoreError) -> [ProjectionRecord] {
+    func recentProjections(doc: Int64, path: String, before: Int, limit: Int) async throws(StoreError) -> [ProjectionRecord] {
         try await read { db in
             try Row.fetchAll(
-                db, sql: "SELECT seq, sha256, written_ms FROM projections WHERE doc = ? AND path = ? ORDER BY seq DESC LIMIT ?",
-                arguments: [doc, path, limit]
+                db, sql: "SELECT seq, sha256, written_ms FROM projections WHERE doc = ? AND path = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+                arguments: [doc, path, before, limit]
             ).map { ProjectionRecord(path: path, seq: $0[0], sha256: $0[1], writtenMs: $0[2]) }
         }
     }

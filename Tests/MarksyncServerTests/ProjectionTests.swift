@@ -221,6 +221,13 @@ struct ProjectionTests {
         #expect(try await Self.fileEvents(server.log, after: seq).isEmpty)
         #expect(Self.read(paths.readme + ".conflict") == edited)
         #expect(Self.read(paths.readme) == head.render())
+        // The kept edit is a note on /health until the file is deleted.
+        let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.port)/health")!)
+        let health = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(health["status"] as? String == "ok")
+        #expect((health["notes"] as? [String])?.first?.hasPrefix("projection_conflict: \(paths.readme).conflict holds an edit") == true)
+        try FileManager.default.removeItem(atPath: paths.readme + ".conflict")
+        #expect(server.server.healthNotes().isEmpty)
         await server.stop()
     }
 
@@ -259,6 +266,43 @@ struct ProjectionTests {
         #expect(head.block(Self.file(3))?.content == "agent 01")
         #expect(head.block(Self.file(5))?.content == "agent 10")
         #expect(try await Self.fileEvents(server.log, after: seq).isEmpty)
+        #expect(try await waitUntil(timeout: .seconds(20)) { Self.read(paths.readme) == head.render() })
+        await server.stop()
+    }
+
+    /// An editor that loaded README.md before an agent created a block (and more projections were written
+    /// since than the server keeps as recent bases) saves it with an edit: the new block is not taken as
+    /// deleted by the file; the edit is merged, the block and the agent's later writes to it and to a block
+    /// the buffer holds an old copy of are kept.
+    @Test func editFromABufferOlderThanANewBlockKeepsTheBlock() async throws {
+        let paths = try Self.paths("new-block")
+        let server = try await ProjectingServer.start(db: paths.db, readme: paths.readme)
+        let loaded = try #require(Self.read(paths.readme))
+        let created = "markpact:file=new.txt"
+        _ = try await server.log.append([
+            WriteRequest(
+                document: ProjectingServer.document, author: "agent",
+                change: .create(blockID: created, index: nil, header: nil, content: "made by an agent"))
+        ])
+        for index in 0..<11 {
+            _ = try await server.log.append([
+                WriteRequest(document: ProjectingServer.document, author: "agent", change: .full(blockID: index < 9 ? created : Self.file(5), content: "agent \(index)"))
+            ])
+            let head = try await server.log.head(ProjectingServer.document).render()
+            #expect(try await waitUntil(timeout: .seconds(20)) { Self.read(paths.readme) == head })
+        }
+        let seq = try await server.log.headSeq(ProjectingServer.document)
+        let edited = loaded.replacingOccurrences(of: "block 1 line two", with: "block 1 edited in an old buffer")
+        try edited.write(toFile: paths.readme, atomically: true, encoding: .utf8)
+        #expect(
+            try await waitUntil(timeout: .seconds(20)) {
+                try await server.log.head(ProjectingServer.document).block(Self.file(1))?.content == "block 1 line one\nblock 1 edited in an old buffer"
+            })
+        let head = try await server.log.head(ProjectingServer.document)
+        #expect(head.block(created)?.content == "agent 8")
+        #expect(head.block(Self.file(5))?.content == "agent 10")
+        #expect(try await Self.fileEvents(server.log, after: seq).map(\.body.blockID) == [Self.file(1)])
+        #expect(!FileManager.default.fileExists(atPath: paths.readme + ".conflict"))
         #expect(try await waitUntil(timeout: .seconds(20)) { Self.read(paths.readme) == head.render() })
         await server.stop()
     }
