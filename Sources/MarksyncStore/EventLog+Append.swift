@@ -176,6 +176,8 @@ extension EventLog {
 
         for requests in batch {
             var outcomes = [WriteOutcome]()
+            // Each document's head seq when this caller's requests are taken up (for `expectedHeadSeq`).
+            var startOfRequests = [String: Int]()
             for request in requests {
                 var head: Head
                 // Taken out of the dictionary so the block buffers stay uniquely referenced (no copy per event).
@@ -200,6 +202,13 @@ extension EventLog {
                         out.work[request.document] = head
                         continue
                     }
+                }
+                if startOfRequests[request.document] == nil { startOfRequests[request.document] = head.state.seq }
+                if let expected = request.expectedHeadSeq, let start = startOfRequests[request.document], start != expected {
+                    outcomes.append(
+                        .rejected(ApplyError("conflict", "the document moved on from seq \(expected) to \(start) since this edit was made"), current: nil))
+                    out.work[request.document] = head
+                    continue
                 }
                 let seq = head.state.seq + 1
                 let outcome = await prepare(request, seq: seq, head: &head)

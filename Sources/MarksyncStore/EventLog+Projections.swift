@@ -67,8 +67,9 @@ extension EventLog {
 
     /// Merges an edit of the document, made on `base` (the text it started from), onto the head
     /// (``ThreeWayMerge`` over the whole text): what changed since the base is kept, the edit's changes are
-    /// appended as events by `author`, each with the head's seq as its base (a block moved on meanwhile is
-    /// merged or refused, never overwritten). Overlapping changes store nothing and give ``EditMergeOutcome/conflict(headSeq:)``.
+    /// appended as events by `author`, all or none, only if the head is still the one merged onto
+    /// (`expectedHeadSeq`; a write committed meanwhile, prose included, makes it merge again onto the new
+    /// head). Overlapping changes store nothing and give ``EditMergeOutcome/conflict(headSeq:)``.
     public func mergeEdit(document: String, base: String, edited: String, author: String) async throws(StoreError) -> EditMergeOutcome {
         var appended = 0
         for _ in 0..<5 {
@@ -87,7 +88,13 @@ extension EventLog {
                     return .conflict(headSeq: head.seq)
                 }
             }
-            let outcomes = try await append(bodies.map { WriteRequest(document: document, author: author, change: .event($0), baseSeq: head.seq) })
+            // All or nothing against this head: a write (prose included) committed meanwhile sends us round again.
+            let outcomes = try await append(
+                bodies.map {
+                    var request = WriteRequest(document: document, author: author, change: .event($0), baseSeq: head.seq)
+                    request.expectedHeadSeq = head.seq
+                    return request
+                })
             appended += outcomes.filter { if case .appended = $0 { true } else { false } }.count
             if !outcomes.contains(where: { if case .rejected = $0 { true } else { false } }) {
                 return .merged(seq: try await headSeq(document), appended: appended)

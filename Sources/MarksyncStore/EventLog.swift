@@ -18,6 +18,10 @@ public struct WriteRequest: Sendable, Equatable {
     public var verbatim: Bool = false
     /// The connection that sends the request (carried on the committed event, never stored).
     public var origin: String?
+    /// Store the change only if the document's head is at this seq when the caller's requests are taken up
+    /// (else `conflict`, nothing stored): a whole-document edit (a README merged from disk, prose included)
+    /// computed from one head is never applied on top of another.
+    public var expectedHeadSeq: Int?
 
     public init(
         document: String, author: String, change: Change, clientMessageID: String? = nil, baseSeq: Int? = nil,
