@@ -1,3 +1,4 @@
+import ServiceLifecycle
 import Synchronization
 
 /// The server's open long-lived connections (sync and Yjs WebSockets, SSE event streams), each with a way to
@@ -33,5 +34,14 @@ final class ConnectionRegistry: Sendable {
         await withDiscardingTaskGroup { group in
             for closer in closers { group.addTask { await closer() } }
         }
+    }
+
+    /// Runs `body` (a long-lived connection's wait for its client), calling `closer` as soon as the server
+    /// begins a graceful shutdown. The connection's task gets that signal itself, at once: the HTTP server
+    /// is stopped before the server's background service (which calls ``closeAll()``), and it waits for its
+    /// connections, so an SSE stream or a WebSocket whose client never leaves would hold it until the grace
+    /// period ran out.
+    static func endingAtShutdown<T>(_ closer: @escaping Closer, _ body: () async throws -> T) async rethrows -> T {
+        try await withGracefulShutdownHandler(operation: body, onGracefulShutdown: { Task { await closer() } })
     }
 }

@@ -336,10 +336,16 @@ struct EventStream {
         let subscription = await hub.attachCatchingUp(connectionID: id, cursor: since, limit: 64)
         defer { Task { await hub.remove(id) } }
         // At shutdown the stream ends (its subscription is closed), so the server does not wait for the client.
-        guard server.openConnections.register(id, closer: { await hub.remove(id) }) else { return }
+        let closer: ConnectionRegistry.Closer = {
+            subscription.close()
+            await hub.remove(id)
+        }
+        guard server.openConnections.register(id, closer: closer) else { return }
         defer { server.openConnections.remove(id) }
         // Cancelled when the client went away (the route's inbound-close handler): closing the subscription ends it.
-        try await withTaskCancellationHandler { try await follow(subscription, &writer) } onCancel: { subscription.close() }
+        try await ConnectionRegistry.endingAtShutdown(closer) {
+            try await withTaskCancellationHandler { try await follow(subscription, &writer) } onCancel: { subscription.close() }
+        }
     }
 
     private func follow(_ subscription: Subscription, _ writer: inout any ResponseBodyWriter) async throws {

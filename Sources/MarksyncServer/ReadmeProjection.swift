@@ -36,7 +36,10 @@ final class ReadmeProjection: Sendable {
         var onDisk: String?
         /// The last few texts written or found: the candidate bases of an edit (newest last).
         var recent: [String] = []
+        /// The file's stamp when its bytes were last known (nil: unknown, the next look reads the file).
         var stamp: FileStamp?
+        /// The stamp seen by the last look, taken before its bytes were read.
+        var observed: FileStamp?
         var dirty = false
         var failures = 0
         var lastError: String?
@@ -91,22 +94,33 @@ final class ReadmeProjection: Sendable {
 
     /// What is at the path when it changed since the last write or check: `.some(data)` for a file someone
     /// wrote, `.some(nil)` when the path holds no readable file (deleted, or a folder); nil when unchanged.
+    ///
+    /// A stamp is only ever taken before the bytes it stands for are read, never after a write or a merge:
+    /// a save landing in between then shows as a new stamp at the next look instead of being taken for
+    /// bytes already known (and overwritten later). After a write the stamp is unknown, so the next look
+    /// reads the file; bytes equal to what this process knows are there are not a change.
     func changeOnDisk() -> Data?? {
         let now = Self.stamp(path)
         let changed = state.withLock { state -> Bool in
+            state.observed = now
             if now == nil { return true }
             return state.stamp != now
         }
         guard changed else { return nil }
         guard now != nil, let data = FileManager.default.contents(atPath: path) else { return .some(nil) }
-        return .some(data)
+        let known = state.withLock { state -> Bool in
+            guard let onDisk = state.onDisk, onDisk.utf8.elementsEqual(data) else { return false }
+            state.stamp = now
+            return true
+        }
+        return known ? nil : .some(data)
     }
 
-    /// Takes the file as it is now as known (after it was reconciled with the log).
+    /// Takes the bytes read by the last ``changeOnDisk()`` as known (after they were reconciled with the
+    /// log): `text` when they are what the log has, nil when the file holds something else (restored next).
     func noteChecked(text: String?) {
-        let stamp = Self.stamp(path)
         state.withLock { state in
-            state.stamp = stamp
+            state.stamp = state.observed
             state.onDisk = text
             if let text { Self.remember(text, in: &state) }
         }
@@ -121,12 +135,12 @@ final class ReadmeProjection: Sendable {
 
     /// The text (of this sha256) is in place and recorded in the log.
     func wrote(_ text: String, sha256: String) {
-        let stamp = Self.stamp(path)
         state.withLock { state in
             state.recordedSHA = sha256
             state.onDisk = text
             Self.remember(text, in: &state)
-            state.stamp = stamp
+            // Unknown until the next look reads the file (a save right after the rename must not be missed).
+            state.stamp = nil
             state.dirty = false
             state.failures = 0
             state.lastError = nil
@@ -405,6 +419,9 @@ extension SyncServer {
                 return
             }
             try await log.recordProjection(document: projection.document, path: projection.path, seq: head.seq, sha256: sha256)
+            // Looked at again right before the rename (the record took a commit): a save made meanwhile is
+            // merged first, not replaced. (What remains is the instant between this look and the rename.)
+            if case .some(.some) = projection.changeOnDisk(), projection.lastWritten != nil { return }
             try hooks.write(projection.path, text)
             projection.wrote(text, sha256: sha256)
             try await log.confirmProjection(document: projection.document, path: projection.path, seq: head.seq)

@@ -59,9 +59,8 @@ final class SyncConnection: Sendable {
         server.metrics.connectionOpened()
         defer { server.metrics.connectionClosed() }
         let outbound = self.outbound
-        let open = server.openConnections.register(id) {
-            try? await outbound.close(.goingAway, reason: "the server is shutting down")
-        }
+        let closer: ConnectionRegistry.Closer = { try? await outbound.close(.goingAway, reason: "the server is shutting down") }
+        let open = server.openConnections.register(id, closer: closer)
         defer { server.openConnections.remove(id) }
         guard open else {
             try? await outbound.close(.goingAway, reason: "the server is shutting down")
@@ -84,6 +83,11 @@ final class SyncConnection: Sendable {
         // A reader task queues the frames; this loop takes what has arrived and handles it in order, so the
         // writes a client sent without waiting (pipelined) are stored in one append and acked in order.
         let inbox = Inbox()
+        await ConnectionRegistry.endingAtShutdown(closer) { await handle(inbound: inbound, inbox: inbox) }
+    }
+
+    /// Reads the client's frames and handles them in order, until the client (or the server) closes.
+    private func handle(inbound: WebSocketInboundStream, inbox: Inbox) async {
         await withDiscardingTaskGroup { group in
             group.addTask { [self] in
                 do {

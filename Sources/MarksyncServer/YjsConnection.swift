@@ -27,9 +27,8 @@ enum YjsConnection {
         server.metrics.connectionOpened()
         defer { server.metrics.connectionClosed() }
         let peer = YjsPeer(limit: queueLimit)
-        let open = server.openConnections.register("yjs-\(peer.id)") {
-            try? await outbound.close(.goingAway, reason: "the server is shutting down")
-        }
+        let closer: ConnectionRegistry.Closer = { try? await outbound.close(.goingAway, reason: "the server is shutting down") }
+        let open = server.openConnections.register("yjs-\(peer.id)", closer: closer)
         defer { server.openConnections.remove("yjs-\(peer.id)") }
         guard open else {
             try? await outbound.close(.goingAway, reason: "the server is shutting down")
@@ -63,15 +62,17 @@ enum YjsConnection {
                 try? await outbound.close(peer.fellBehind ? .goingAway : .normalClosure, reason: peer.fellBehind ? "too slow: reconnect" : nil)
             }
         }
-        do {
-            for try await message in inbound.messages(maxSize: max(server.configuration.maxMessageBytes * 4, 1 << 20)) {
-                guard case .binary(let buffer) = message else { continue }
-                await room.receive(Array(buffer.readableBytesView), from: peer.id)
-                // Refused for breaking a limit: read no more of what it sends (the socket is being closed).
-                if peer.refused != nil { break }
+        await ConnectionRegistry.endingAtShutdown(closer) {
+            do {
+                for try await message in inbound.messages(maxSize: max(server.configuration.maxMessageBytes * 4, 1 << 20)) {
+                    guard case .binary(let buffer) = message else { continue }
+                    await room.receive(Array(buffer.readableBytesView), from: peer.id)
+                    // Refused for breaking a limit: read no more of what it sends (the socket is being closed).
+                    if peer.refused != nil { break }
+                }
+            } catch {
+                logger.debug("Yjs viewer of \(document) left: \(error)")
             }
-        } catch {
-            logger.debug("Yjs viewer of \(document) left: \(error)")
         }
         await room.leave(peer.id)
         peer.finish()

@@ -104,10 +104,10 @@ struct ServeCommandTests {
         let elapsed = ContinuousClock.now - started
         #expect(exited, "serve still running \(elapsed) after SIGTERM")
         if exited {
-            // 0: stopped gracefully (or cancelled after the grace period); 1: ended at the hard deadline, which a
-            // machine running every suite on two cores can reach. Either way within 5 s, and never by a signal.
+            // 0: stopped gracefully, or cancelled after the grace period (the WebSocket client never answers the
+            // close; the slow head is closed at once). 1 would be the hard deadline: a connection that held on.
             #expect(process.terminationReason == .exit)
-            #expect(process.terminationStatus == 0 || process.terminationStatus == 1, "exit status \(process.terminationStatus)")
+            #expect(process.terminationStatus == 0, "exit status \(process.terminationStatus)")
         }
         print("serve stopped \(elapsed) after SIGTERM with a WebSocket, an SSE stream, a half-closed and a slow socket open")
     }

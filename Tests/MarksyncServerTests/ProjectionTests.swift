@@ -29,7 +29,7 @@ struct ProjectingServer: Sendable {
         configuration.host = "127.0.0.1"
         configuration.port = 0
         var logger = Logger(label: "projection-test")
-        logger.logLevel = .critical
+        logger.logLevel = ProcessInfo.processInfo.environment["PDEBUG"] != nil ? .debug : .critical
         let server = SyncServer(log: log, configuration: configuration, logger: logger)
         if let hooks { server.projectionHooks.withLock { hooks(&$0) } }
         do { try await server.addDocument(document, readme: readme) } catch {

@@ -4,6 +4,8 @@ import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import ServiceLifecycle
+import Synchronization
 
 /// The server's child channel: Hummingbird's HTTP/1 channel with the WebSocket upgrade, behind the
 /// connection limits (``ConnectionGate``) and the request-head timeout (``HeaderTimeoutHandler``).
@@ -18,7 +20,15 @@ import NIOCore
 struct GuardedChildChannel<Base: ServerChildChannel>: ServerChildChannel {
     struct Value: ServerChildChannelValue {
         let base: Base.Value
+        let head: HeadSeen
         var channel: any Channel { base.channel }
+    }
+
+    /// Set (off the event loop too) once the connection's first request head is complete.
+    final class HeadSeen: Sendable {
+        private let flag = Atomic(false)
+        var value: Bool { flag.load(ordering: .acquiring) }
+        func set() { flag.store(true, ordering: .releasing) }
     }
 
     /// Thrown by `setup` for a refused connection (the accept loop drops it; the socket is closed already).
@@ -39,19 +49,36 @@ struct GuardedChildChannel<Base: ServerChildChannel>: ServerChildChannel {
         }
         let gate = self.gate
         channel.closeFuture.whenComplete { _ in gate.release(address: address) }
+        let head = HeadSeen()
         do {
             try channel.pipeline.syncOperations.addHandler(
-                HeaderTimeoutHandler(timeout: TimeAmount(headerTimeout), writeTimeout: TimeAmount(writeTimeout), counters: gate.counters),
+                HeaderTimeoutHandler(
+                    timeout: TimeAmount(headerTimeout), writeTimeout: TimeAmount(writeTimeout), counters: gate.counters, onHead: head.set),
                 position: .first)
         } catch {
             channel.close(promise: nil)
             return channel.eventLoop.makeFailedFuture(error)
         }
-        return base.setup(channel: channel, logger: logger).map { Value(base: $0) }
+        return base.setup(channel: channel, logger: logger).map { Value(base: $0, head: head) }
     }
 
+    /// Hummingbird's handling of the connection, which must end within seconds of a stop: at a graceful
+    /// shutdown a connection that has not sent a whole request head is closed (nothing of it is in flight;
+    /// Hummingbird closes idle keep-alive connections itself but waits for a head sent halfway), and when
+    /// the server's task is cancelled (after the grace period) every connection still open is closed (a
+    /// client that never answers a WebSocket close, a second head sent halfway).
     func handle(value: Value, logger: Logger) async {
-        await base.handle(value: value.base, logger: logger)
+        let channel = value.channel
+        let head = value.head
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await base.handle(value: value.base, logger: logger)
+            } onGracefulShutdown: {
+                if !head.value { channel.close(promise: nil) }
+            }
+        } onCancel: {
+            channel.close(promise: nil)
+        }
     }
 }
 
@@ -79,10 +106,13 @@ final class HeaderTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler
     private var deadline: Scheduled<Void>?
     private var stalled: Scheduled<Void>?
 
-    init(timeout: TimeAmount, writeTimeout: TimeAmount, counters: ConnectionLimitCounters) {
+    private let onHead: @Sendable () -> Void
+
+    init(timeout: TimeAmount, writeTimeout: TimeAmount, counters: ConnectionLimitCounters, onHead: @escaping @Sendable () -> Void = {}) {
         self.timeout = timeout
         self.writeTimeout = writeTimeout
         self.counters = counters
+        self.onHead = onHead
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -125,7 +155,10 @@ final class HeaderTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler
         if !complete {
             let buffer = unwrapInboundIn(data)
             complete = buffer.withUnsafeReadableBytes { scan($0) }
-            if complete { disarm() }
+            if complete {
+                disarm()
+                onHead()
+            }
         }
         context.fireChannelRead(data)
     }
