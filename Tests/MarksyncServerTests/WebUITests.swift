@@ -54,6 +54,15 @@ import Testing
         #expect(edit.baseSeq != nil)
         #expect(try await live.log.state("demo", at: edit.seq).block(mainBlock)?.content == edited)
         // The remote write was seen, the conflict shown, the old version read back, blame named the page.
+        #expect(run.steps["edited"]?["status"]?.stringValue?.hasPrefix("✓ saved as seq") == true)
+        // Ctrl+S saved the block: its content is in the log.
+        let expected = try #require(run.steps["ctrl_s"]?["expected"]?.stringValue)
+        #expect(run.steps["ctrl_s"]?["content"]?.stringValue == expected)
+        #expect(try await live.log.head("demo").block(mainBlock)?.content.contains("# saved with ctrl-s") == true)
+        #expect(run.steps["prose_shown"] != nil)
+        #expect(run.steps["agents_empty_explained"]?["text"]?.stringValue?.contains("orchestrate") == true)
+        #expect(run.steps["diff_error"] != nil)
+        #expect(run.steps["narrow"]?["width"]?.intValue ?? 999 <= 420)
         #expect(run.steps["remote_seen"] != nil)
         #expect(run.steps["conflict_shown"] != nil)
         #expect(run.steps["agents_seen"] != nil)
@@ -75,9 +84,10 @@ import Testing
         let live = try await LiveSyncServer.start(markdown: clientTestReadme, document: "demo", tokens: "ui-writer-token:write")
         defer { Task { await live.stop() } }
         let screenshot = try temporaryFolder("webui").appendingPathComponent("login.png").path
-        let run = try await session(live, screenshot: screenshot, extra: ["--token", "ui-writer-token", "--only-open"])
+        let run = try await session(live, screenshot: screenshot, extra: ["--token", "ui-writer-token", "--wrong-token", "not-the-token", "--only-open"])
         #expect(run.status == 0, "\(run.output)")
-        #expect(run.steps["asked_for_token"] != nil)
+        #expect(run.steps["asked_for_token"]?["message"]?.stringValue == "The server needs a token.")
+        #expect(run.steps["wrong_token"]?["message"]?.stringValue?.contains("not accepted") == true)
         #expect(run.steps["loaded"]?["blocks"]?.intValue == 3)
     }
 

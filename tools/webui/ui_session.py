@@ -3,7 +3,7 @@
 person would see. Used by Tests/MarksyncServerTests/WebUITests.swift; exits non-zero with the reason
 when something does not hold.
 
-usage: ui_session.py BASE_URL DOC SCREENSHOT [--token TOKEN] [--only-open]
+usage: ui_session.py BASE_URL DOC SCREENSHOT [--token TOKEN] [--wrong-token WRONG] [--only-open]
   BASE_URL like http://127.0.0.1:PORT; the document must hold markpact:file=app/main.py and markpact:run.
 Prints JSON lines: {"step": ..., ...} for the test to check against the log.
 """
@@ -18,6 +18,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from websockets.sync.client import connect
 
@@ -85,7 +86,14 @@ def run(driver, wait, base, doc, screenshot, token):
     if token:
         # The page asks for the token first.
         wait.until(lambda d: d.find_element(By.ID, "login").is_displayed())
-        report("asked_for_token")
+        report("asked_for_token", message=driver.find_element(By.ID, "loginerror").text)
+        if "--wrong-token" in sys.argv:
+            # A wrong token is reported as not accepted (not as "the server needs a token").
+            driver.find_element(By.ID, "token").send_keys(sys.argv[sys.argv.index("--wrong-token") + 1])
+            click(driver, "#loginform button")
+            wait.until(lambda d: "not accepted" in d.find_element(By.ID, "loginerror").text)
+            report("wrong_token", message=driver.find_element(By.ID, "loginerror").text)
+            driver.find_element(By.ID, "token").clear()
         driver.find_element(By.ID, "token").send_keys(token)
         click(driver, "#loginform button")
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".block textarea")) >= 2)
@@ -103,7 +111,30 @@ def run(driver, wait, base, doc, screenshot, token):
     field.send_keys(edited)
     click(driver, ".save", block(driver, MAIN))
     wait.until(lambda d: "dirty" not in block(d, MAIN).get_attribute("class"))
-    report("edited", block=MAIN, content=edited, author=name)
+    wait.until(lambda d: "saved as seq" in block(d, MAIN).find_element(By.CSS_SELECTOR, ".status").text)
+    report("edited", block=MAIN, content=edited, author=name, status=block(driver, MAIN).find_element(By.CSS_SELECTOR, ".status").text)
+
+    # 1b. Ctrl+S in a block saves it, with the same confirmation.
+    again = edited + "# saved with ctrl-s\n"
+    field = area(driver, MAIN)
+    field.send_keys(Keys.END, Keys.CONTROL, Keys.END)
+    field.send_keys("# saved with ctrl-s\n")
+    wait.until(lambda d: "dirty" in block(d, MAIN).get_attribute("class"))
+    area(driver, MAIN).send_keys(Keys.CONTROL, "s")
+    wait.until(lambda d: "dirty" not in block(d, MAIN).get_attribute("class"))
+    wait.until(lambda d: "saved as seq" in block(d, MAIN).find_element(By.CSS_SELECTOR, ".status").text)
+    report("ctrl_s", block=MAIN, content=area(driver, MAIN).get_attribute("value"), expected=again)
+
+    # 1c. The prose around the blocks is shown (read-only) in the blocks view.
+    prose = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#blocklist .prose")]
+    assert any("Intro prose." in text for text in prose), prose
+    report("prose_shown", count=len(prose))
+
+    # 1d. The Agents tab explains why it is empty before any agent subscribed.
+    click(driver, 'nav button[data-tab="agents"]')
+    wait.until(lambda d: d.find_element(By.ID, "agentsempty").is_displayed())
+    report("agents_empty_explained", text=driver.find_element(By.ID, "agentsempty").text)
+    click(driver, 'nav button[data-tab="blocks"]')
 
     # 2. A write through the sync protocol appears in the page.
     socket = protocol(base, doc, token, "ws-tester")
@@ -151,6 +182,14 @@ def run(driver, wait, base, doc, screenshot, token):
     click(driver, "#diffgo")
     wait.until(lambda d: "edited in the browser" in d.find_element(By.ID, "diffout").text)
     report("diff_seen")
+    # A diff that cannot be made says why in words, not as raw JSON.
+    driver.execute_script("document.getElementById('difffrom').value = 999999")
+    click(driver, "#diffgo")
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#diffout .error")) == 1)
+    message = driver.find_element(By.CSS_SELECTOR, "#diffout .error").text
+    assert message.startswith("Cannot show this diff:") and "{" not in message, message
+    report("diff_error", message=message)
+    driver.execute_script("document.getElementById('difffrom').value = 0")
 
     # 7. Blame: the browser's line is the browser's.
     click(driver, 'nav button[data-tab="blame"]')
@@ -167,6 +206,23 @@ def run(driver, wait, base, doc, screenshot, token):
     time.sleep(0.3)
     driver.save_screenshot(screenshot)
     report("screenshot", path=screenshot)
+
+    # 8. A phone-wide window (420 px): every tab button and every block's buttons stay inside the page.
+    driver.set_window_size(420, 900)
+    wait.until(lambda d: d.execute_script("return document.documentElement.clientWidth") <= 420)
+    width = driver.execute_script("return document.documentElement.clientWidth")
+    outside = driver.execute_script("""
+        const width = document.documentElement.clientWidth, out = [];
+        for (const el of document.querySelectorAll('nav button, .block .actions button, header select')) {
+          const r = el.getBoundingClientRect();
+          if (r.right > width + 0.5 || r.left < -0.5) out.push((el.textContent || el.id).trim() + ' at ' + Math.round(r.left) + '..' + Math.round(r.right));
+        }
+        return out;""")
+    assert not outside, "cut off at %d px: %s" % (width, outside)
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= width + 1, "the page scrolls sideways"
+    narrow = screenshot.replace(".png", "-420px.png")
+    driver.save_screenshot(narrow)
+    report("narrow", width=width, screenshot=narrow)
     socket.close()
     sub.close()
 
