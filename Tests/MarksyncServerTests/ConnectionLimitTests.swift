@@ -74,7 +74,7 @@ struct ConnectionLimitTests {
         var closedAfter: Duration?
         for character in head {
             // A byte every 250 ms: never idle for long, never done.
-            guard await socket.send(String(character)) else { break }
+            guard await socket.sendAll(String(character)) else { break }
             if case (_, true) = await socket.readUntilClosed(timeout: .milliseconds(250)) {
                 closedAfter = ContinuousClock.now - started
                 break
@@ -101,7 +101,7 @@ struct ConnectionLimitTests {
         #expect(ContinuousClock.now - started < .seconds(12))
 
         let keepAlive = try await RawSocket.connect(port: live.port)
-        #expect(await keepAlive.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
+        #expect(await keepAlive.sendAll("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
         let answered = ContinuousClock.now
         let (text, closed) = await keepAlive.readUntilClosed(timeout: .seconds(15))
         #expect(text.hasPrefix("HTTP/1.1 200"), "\(text.prefix(200))")
@@ -116,7 +116,7 @@ struct ConnectionLimitTests {
         let socket = try await RawSocket.connect(port: live.port)
         let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         #expect(
-            await socket.send(
+            await socket.sendAll(
                 "GET /sync?doc=demo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                     + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n"))
         let started = ContinuousClock.now
@@ -147,7 +147,7 @@ struct ConnectionLimitTests {
         let live = try await ConnectionLimitKit.start(ConnectionLimitKit.limits { $0.writeTimeout = .seconds(1) }, markdown: markdown)
         defer { Task { await live.stop() } }
         let socket = try await RawSocket.connect(port: live.port, receiveBuffer: 4096)
-        #expect(await socket.send("GET /api/v1/docs/demo/markdown HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
+        #expect(await socket.sendAll("GET /api/v1/docs/demo/markdown HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
         // Never read: the server's output stays blocked, and the connection is closed.
         #expect(try await waitUntil(timeout: .seconds(30)) { live.server.metrics.connectionLimits.count(of: .writeTimeout) == 1 })
         #expect(try await waitUntil(timeout: .seconds(20)) { Self.heldCount(live) == 0 })
@@ -162,7 +162,7 @@ struct ConnectionLimitTests {
         defer { Task { await live.stop() } }
         func open() async throws -> (RawSocket, String) {
             let socket = try await RawSocket.connect(port: live.port)
-            await socket.send("GET /api/v1/docs/demo/events/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            await socket.sendAll("GET /api/v1/docs/demo/events/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             let (text, _) = await socket.readUntilClosed(timeout: .seconds(15)) { $0.contains(": marksync-log events") || $0.contains("\r\n\r\n{") }
             return (socket, text)
         }
