@@ -148,6 +148,19 @@ public final class SyncServer: Sendable {
         }
     }
 
+    /// Fans out what the log has beyond each hub (events committed while nothing listened); the hubs skip
+    /// what they already have.
+    func fanOutMissed() async {
+        for name in documents {
+            guard let hub = await hub(for: name) else { continue }
+            var after = await hub.seq
+            while let page = try? await log.events(name, after: after, limit: 256), let last = page.last {
+                await fanOut(page)
+                after = last.seq
+            }
+        }
+    }
+
     /// Figures for /health and /metrics.
     func documentFigures() async -> [(name: String, seq: Int, lag: Int, blocks: Int)] {
         var out = [(name: String, seq: Int, lag: Int, blocks: Int)]()
@@ -166,6 +179,9 @@ struct BackgroundService: Service {
 
     func run() async throws {
         let stream = await server.log.committedEvents()
+        // Events committed before that subscription (the HTTP server may take a write first: the services
+        // start together) are fanned out from the log, so no write waits for a later one to be projected.
+        await server.fanOutMissed()
         let logger = server.logger
         await server.log.setYjsWarmUpErrorHandler { document, error in
             logger.warning("Yjs checkpoints of \(document) not written ahead (exports replay what is missing): \(error)")

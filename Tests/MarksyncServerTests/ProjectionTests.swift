@@ -180,19 +180,28 @@ struct ProjectionTests {
         await second.stop()
     }
 
-    /// An edit made on disk while the server was down, to a block nobody else changed, is merged onto the
-    /// head: the acked writes made after the README's last write stay.
-    @Test func editWhileDownIsMergedOntoTheHead() async throws {
-        let paths = try Self.paths("merge")
+    /// A README projected by a server that then stopped; an acked write of "acked" to f2.txt while it is
+    /// down; the README edited on disk (`replacing` → `with`); the server started again. Returns the seq of
+    /// the acked write, the edited text and the running server.
+    static func editWhileDown(_ name: String, replacing: String, with replacement: String) async throws -> (
+        paths: Paths, seq: Int, edited: String, server: ProjectingServer
+    ) {
+        let paths = try Self.paths(name)
         try await ProjectingServer.start(db: paths.db, readme: paths.readme).stop()
         let projected = try #require(Self.read(paths.readme))
         let log = try await EventLog.open(path: paths.db)
         _ = try await log.append([WriteRequest(document: ProjectingServer.document, author: "writer", change: .full(blockID: Self.file(2), content: "acked"))])
         let seq = try await log.headSeq(ProjectingServer.document)
         await log.close()
-        let edited = projected.replacingOccurrences(of: "block 1 line two", with: "block 1 line two, edited by hand")
+        let edited = projected.replacingOccurrences(of: replacing, with: replacement)
         try edited.write(toFile: paths.readme, atomically: true, encoding: .utf8)
-        let server = try await ProjectingServer.start(db: paths.db, readme: paths.readme)
+        return (paths, seq, edited, try await ProjectingServer.start(db: paths.db, readme: paths.readme))
+    }
+
+    /// An edit made on disk while the server was down, to a block nobody else changed, is merged onto the
+    /// head: the acked writes made after the README's last write stay.
+    @Test func editWhileDownIsMergedOntoTheHead() async throws {
+        let (paths, seq, _, server) = try await Self.editWhileDown("merge", replacing: "block 1 line two", with: "block 1 line two, edited by hand")
         let head = try await server.log.head(ProjectingServer.document)
         #expect(head.block(Self.file(2))?.content == "acked")
         #expect(head.block(Self.file(1))?.content == "block 1 line one\nblock 1 line two, edited by hand")
@@ -206,16 +215,7 @@ struct ProjectionTests {
     /// An edit on disk that overlaps an acked change is kept in README.md.conflict; the log keeps the acked
     /// change and nothing is stored for the file.
     @Test func overlappingEditGoesToTheConflictFile() async throws {
-        let paths = try Self.paths("conflict")
-        try await ProjectingServer.start(db: paths.db, readme: paths.readme).stop()
-        let projected = try #require(Self.read(paths.readme))
-        let log = try await EventLog.open(path: paths.db)
-        _ = try await log.append([WriteRequest(document: ProjectingServer.document, author: "writer", change: .full(blockID: Self.file(2), content: "acked"))])
-        let seq = try await log.headSeq(ProjectingServer.document)
-        await log.close()
-        let edited = projected.replacingOccurrences(of: "block 2 line one", with: "block 2 by hand")
-        try edited.write(toFile: paths.readme, atomically: true, encoding: .utf8)
-        let server = try await ProjectingServer.start(db: paths.db, readme: paths.readme)
+        let (paths, seq, edited, server) = try await Self.editWhileDown("conflict", replacing: "block 2 line one", with: "block 2 by hand")
         let head = try await server.log.head(ProjectingServer.document)
         #expect(head.block(Self.file(2))?.content == "acked")
         #expect(try await Self.fileEvents(server.log, after: seq).isEmpty)
