@@ -540,7 +540,7 @@ final class SyncConnection: Sendable {
             baseSeq: try optionalInt(json, "base_seq"), baseSHA256: try optionalString(json, "base_sha"))
         request.origin = id
         var prepared = PreparedWrite(type: type, blockID: blockID, messageID: messageID, request: request)
-        prepared.seedStyle = (type == "full" || type == "merge") && json["id"] == nil && json["base_seq"] == nil && json["base_sha"] == nil
+        prepared.seedStyle = ["full", "merge", "patch"].contains(type) && json["id"] == nil && json["base_seq"] == nil && json["base_sha"] == nil
         return prepared
     }
 
@@ -565,14 +565,19 @@ final class SyncConnection: Sendable {
 
     /// Writes answered without appending, checked against the head: a seed client's `full` whose content is
     /// the block's stripped text (what the seed's parser sees) changes nothing, so it stores nothing and is
-    /// acked with the block's current version; a seed `full` that does change the block keeps the block's
-    /// surrounding whitespace (as the seed's own server kept it in the file). A `prose` write whose `old`
-    /// no longer matches, or whose text would change the blocks when the file is parsed again, is refused.
+    /// acked with the block's current version (a `full` that does change the block is stored as sent). A
+    /// seed client's `patch` made against the stripped block (its sha is of the stripped result) is applied
+    /// there and stored with the block's surrounding whitespace kept. A `prose` write whose `old` no longer
+    /// matches, or whose text would change the blocks when the file is parsed again, is refused.
     private func precheck(_ writes: inout [PreparedWrite]) async -> [Int: String] {
         let needsHead = writes.contains { write in
             if write.type == "prose" { return true }
-            guard write.seedStyle, case .full(_, let content) = write.request.change else { return false }
-            return !SeedContent.differs(content)
+            guard write.seedStyle else { return false }
+            switch write.request.change {
+            case .full(_, let content): return !SeedContent.differs(content)
+            case .patch(_, _, let sha): return sha != nil
+            default: return false
+            }
         }
         guard needsHead, let head = try? await server.log.head(document) else { return [:] }
         var answered = [Int: String]()
@@ -604,6 +609,21 @@ final class SyncConnection: Sendable {
                 }
                 continue
             }
+            // A seed client's patch is made against the stripped block and its sha is of the stripped result.
+            if write.seedStyle, case .patch(let blockID, let patchText, let sha?) = write.request.change, !touched.contains(blockID),
+                let block = head.block(blockID)
+            {
+                touched.insert(blockID)
+                let stored = block.content
+                guard SeedContent.differs(stored) else { continue }
+                let dmp = DiffMatchPatch()
+                guard let patches = try? dmp.patchFromText(patchText) else { continue }
+                let result = dmp.patchApply(patches, to: SeedContent.strip(stored))
+                if result.applied.allSatisfy({ $0 }), SHA256.hexDigest(of: result.text) == sha {
+                    writes[index].request.change = .full(blockID: blockID, content: SeedContent.rewrap(result.text, like: stored))
+                }
+                continue
+            }
             guard write.seedStyle, case .full(let blockID, let content) = write.request.change, !touched.contains(blockID) else {
                 if let blockID = write.request.change.blockID { touched.insert(blockID) }
                 continue
@@ -619,9 +639,8 @@ final class SyncConnection: Sendable {
                 if write.type == "merge" { fields["merged"] = .bool(true) }
                 server.metrics.ack()
                 answered[index] = Wire.message("ack", fields)
-            } else {
-                writes[index].request.change = .full(blockID: blockID, content: SeedContent.rewrap(content, like: stored))
             }
+            // A real change is stored as sent (lossless; the seed's client replaces the whole block).
         }
         return answered
     }

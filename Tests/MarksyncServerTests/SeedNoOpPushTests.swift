@@ -58,7 +58,7 @@ struct SeedNoOpPushTests {
             #expect(try await server.log.headSeq("demo") == headSeq, "a seed full of the stripped content stored an event")
             #expect(try await Self.settledFile(path) == original, "README.md changed")
 
-            // A real change from a seed client: one event, the block's blank line before the fence kept.
+            // A real change from a seed client: one event, stored as sent (lossless), the file rendered from it.
             if let block = stripped.first {
                 let changed = SeedContent.strip(block.content) + "\n# changed by the seed"
                 await socket.send(wireMessage("full", ["block_id": .string(block.id), "content": .string(changed), "sender": .string("py")]))
@@ -66,14 +66,9 @@ struct SeedNoOpPushTests {
                 #expect(ack["type"]?.stringValue == "ack" && ack["unchanged"] == nil, "\(ack)")
                 let after = try await server.log.head("demo")
                 #expect(after.seq == headSeq + 1)
-                #expect(after.block(block.id)?.content == SeedContent.rewrap(changed, like: block.content))
-                let (leading, _, trailing) = SeedContent.split(block.content)
-                #expect(after.block(block.id)?.content.hasPrefix(leading + SeedContent.strip(block.content)) == true)
-                #expect(after.block(block.id)?.content.hasSuffix("# changed by the seed" + trailing) == true)
-                // Byte for byte: the file differs from the original only inside that block.
+                #expect(after.block(block.id)?.content == changed)
                 let onDisk = String(decoding: try await Self.settledFile(path), as: UTF8.self)
                 #expect(onDisk == after.render())
-                #expect(onDisk.components(separatedBy: "\n").count == String(decoding: original, as: UTF8.self).components(separatedBy: "\n").count + 1)
             }
             await socket.close()
         }
@@ -97,6 +92,29 @@ struct SeedNoOpPushTests {
             let ack = try #require(await socket.next(types: ["ack", "nack"]))
             #expect(ack["unchanged"] == nil, "\(ack)")
             #expect(try await server.log.head("demo").block(block.id)?.content == SeedContent.strip(block.content))
+            await socket.close()
+        }
+    }
+
+    /// A seed client's patch (an agent's edit) is made against the stripped block, with the sha of the
+    /// stripped result: it is accepted (not `hash_mismatch`) and the block keeps its blank line.
+    @Test func seedPatchOfAStrippedBlock() async throws {
+        let readme = Self.seedExample("rest-api-do-zarz-dzania-zam-wieniami-z-walidacj")
+        try await InteropKit.withServer(readme: readme) { server, port, _ in
+            let head = try await server.log.head("demo")
+            let block = try #require(head.blocks.first { SeedContent.differs($0.content) })
+            let stripped = SeedContent.strip(block.content)
+            let edited = stripped.replacingOccurrences(of: "\n", with: "\n# agent note\n", options: [], range: stripped.range(of: "\n"))
+            let dmp = DiffMatchPatch()
+            let patch = dmp.patchToText(dmp.patchMake(stripped, edited))
+            let socket = try await TestSocket.connect(port: port)
+            defer { socket.cancel() }
+            _ = await socket.next(types: ["manifest"])
+            await socket.send(
+                wireMessage("patch", ["block_id": .string(block.id), "patch": .string(patch), "sha": .string(SHA256.hexDigest(of: edited)), "sender": .string("agent")]))
+            let ack = try #require(await socket.next(types: ["ack", "nack"]))
+            #expect(ack["type"]?.stringValue == "ack", "\(ack)")
+            #expect(try await server.log.head("demo").block(block.id)?.content == SeedContent.rewrap(edited, like: block.content))
             await socket.close()
         }
     }
