@@ -27,9 +27,10 @@ struct APICommand: AsyncParsableCommand {
             cleanly on SIGINT/SIGTERM.
 
             Examples:
-              marksync-log api                                     # http://127.0.0.1:8080 (a token is printed)
+              marksync-log api  # http://127.0.0.1:8080, prints a token
               marksync-log api --port 9090 --tokens "$ADMIN:admin,$READER:read"
-              curl -H "Authorization: Bearer $ADMIN" -d '{"command":"STATUS"}' http://127.0.0.1:8080/api/v1/execute
+              curl -H "Authorization: Bearer $ADMIN" -d '{"command":"STATUS"}' \\
+                http://127.0.0.1:8080/api/v1/execute
             """
     )
 

@@ -144,9 +144,9 @@ struct AgentCommand: AsyncParsableCommand {
 
             Examples:
               marksync-log agent --role monitor --name monitor-1
-              marksync-log agent --role editor --name editor-1 --auto-edit --watch 'markpact:file=*' --model qwen2.5-coder:7b
-              marksync-log agent --role reviewer --name reviewer-1 --server-uri ws://127.0.0.1:8765 --token "$TOKEN"
-              marksync-log agent --role deployer --name deployer-1 --deploy --work-dir /tmp/deploy
+              marksync-log agent --role editor --name e1 --auto-edit --watch 'markpact:file=*'
+              marksync-log agent --role reviewer --name r1 --server-uri ws://127.0.0.1:8765
+              marksync-log agent --role deployer --name d1 --deploy --work-dir /tmp/deploy
             """
     )
 
@@ -183,9 +183,9 @@ struct OrchestrateCommand: AsyncParsableCommand {
             --export-dsl writes it as a .msdsl script. --role runs only the agents of one role.
 
             Examples:
-              marksync-log orchestrate                             # agents.yml in this folder
+              marksync-log orchestrate  # agents.yml in this folder
               marksync-log orchestrate -c examples/task-manager-api/agents.yml --dry-run
-              marksync-log orchestrate -c agents.yml --role reviewer --server ws://127.0.0.1:8765
+              marksync-log orchestrate -c agents.yml --role reviewer --server ws://hub:8765
               marksync-log orchestrate --export-dsl plan.msdsl
             """
     )

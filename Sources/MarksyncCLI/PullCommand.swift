@@ -15,8 +15,8 @@ struct PullCommand: AsyncParsableCommand {
             no history and no seqs: pull writes its current document and --at is refused.
 
             Examples:
-              marksync-log pull                                    # the head into README.md
-              marksync-log pull --at 120 --stdout | less           # the document as it was at seq 120
+              marksync-log pull  # the head into README.md
+              marksync-log pull --at 120 --stdout | less  # the document at seq 120
               marksync-log pull copy.md --server ws://hub.internal:8765 --doc handbook
             """
     )

@@ -362,10 +362,10 @@ struct PushCommand: AsyncParsableCommand {
             be sent there and make the push fail, naming them.
 
             Examples:
-              marksync-log push                                  # README.md to ws://127.0.0.1:8765
-              marksync-log push docs/README.md --server ws://hub.internal:8765 --token "$TOKEN"
-              marksync-log push --server-uri ws://127.0.0.1:8765 --name alice   # the seed's option name works too
-              marksync-log push --delete                         # also delete blocks removed from the file
+              marksync-log push  # README.md to ws://127.0.0.1:8765
+              marksync-log push docs/README.md --server ws://hub:8765 --token "$TOKEN"
+              marksync-log push --server-uri ws://127.0.0.1:8765 --name alice
+              marksync-log push --delete  # also delete blocks gone from the file
             """
     )
 

@@ -18,9 +18,9 @@ struct SandboxCommand: AsyncParsableCommand {
             that set it keep working, but it is deprecated here.
 
             Examples:
-              marksync-log sandbox                                 # http://127.0.0.1:8888/ui/
-              marksync-log sandbox --port 0                        # a free port (printed on standard output)
-              MARKSYNC_SANDBOX_PORT=9000 marksync-log sandbox --examples ~/projects --folder /tmp/sandbox
+              marksync-log sandbox  # http://127.0.0.1:8888/ui/
+              marksync-log sandbox --port 0  # a free port, printed on stdout
+              MARKSYNC_SANDBOX_PORT=9000 marksync-log sandbox --examples ~/projects
             """
     )
 

@@ -23,7 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
 
             Examples:
               marksync-log serve examples/task-manager-api/README.md
-              marksync-log serve new-project/README.md --init     # start a new, empty project
+              marksync-log serve new/README.md --init  # a new, empty project
               marksync-log serve README.md --port 0 --tokens-file ~/.marksync/tokens
               marksync-log serve README.md --allow-origin https://dashboard.example --allow-host hub.internal
             """

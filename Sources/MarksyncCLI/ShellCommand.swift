@@ -28,9 +28,9 @@ struct ShellCommand: AsyncParsableCommand {
             --json prints each reply as one line of JSON instead of a table.
 
             Examples:
-              marksync-log shell                                   # interactive; HELP lists the commands
-              marksync-log shell --script plan.msdsl              # e.g. written by orchestrate --export-dsl
-              echo 'AGENT monitor-1 monitor' | marksync-log shell --server-uri ws://127.0.0.1:8765
+              marksync-log shell  # interactive; HELP lists the commands
+              marksync-log shell --script plan.msdsl  # see orchestrate --export-dsl
+              echo 'AGENT monitor-1 monitor' | marksync-log shell --server ws://hub:8765
               marksync-log shell --api http://127.0.0.1:8080 --token "$TOKEN" --json
             """
     )

@@ -22,9 +22,9 @@ struct WatchCommand: AsyncParsableCommand {
             as the seed's clients do); a change missed while disconnected is not caught up.
 
             Examples:
-              marksync-log watch                                   # README.md ⇄ ws://127.0.0.1:8765
+              marksync-log watch  # README.md ⇄ ws://127.0.0.1:8765
               marksync-log watch docs/README.md --server ws://hub.internal:8765 --name alice
-              marksync-log watch --once                            # sync once and exit
+              marksync-log watch --once  # sync once and exit
               marksync-log watch --for 60 --interval 100
             """
     )
