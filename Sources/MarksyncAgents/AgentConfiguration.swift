@@ -45,7 +45,7 @@ public struct ServerEndpoint: Sendable, Equatable {
     /// The document; the server's first one when nil.
     public var document: String?
 
-    public init(url: String = "ws://localhost:8765", token: String? = nil, document: String? = nil) {
+    public init(url: String = "ws://127.0.0.1:8765", token: String? = nil, document: String? = nil) {
         self.url = url
         self.token = token
         self.document = document

@@ -25,6 +25,12 @@ struct APICommand: AsyncParsableCommand {
             SAVE, SET token/server_uri/deploy/deploy_command/work_dir/audit_file/readme, CONNECT <uri>, AGENT with \
             --command/--work-dir/--audit-file/--enabled) need admin. Prints `listening <port>` on standard output once bound. Stops \
             cleanly on SIGINT/SIGTERM.
+
+            Examples:
+              marksync-log api  # http://127.0.0.1:8080, prints a token
+              marksync-log api --port 9090 --tokens "$ADMIN:admin,$READER:read"
+              curl -H "Authorization: Bearer $ADMIN" -d '{"command":"STATUS"}' \\
+                http://127.0.0.1:8080/api/v1/execute
             """
     )
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import MarksyncAgents
+import MarksyncClient
 import MarksyncCore
 import MarksyncDSL
 import MarksyncLLM
@@ -12,7 +13,9 @@ import UnixSignals
 struct AgentRuntimeOptions: ParsableArguments {
     init() {}
 
-    @Option(name: [.customLong("server"), .customLong("server-uri")], help: "The sync server (default: $MARKSYNC_SERVER or ws://localhost:8765).")
+    @Option(
+        name: [.customLong("server"), .customLong("server-uri")],
+        help: "The sync server; --server-uri is the seed's name for it (default: $MARKSYNC_SERVER or ws://127.0.0.1:8765).")
     var server: String?
     @Option(help: "A token with write scope (default: $MARKSYNC_TOKEN).") var token: String?
     @Option(help: "The document on a server that serves several (default: $MARKSYNC_DOC or the server's first).") var doc: String?
@@ -39,7 +42,7 @@ struct AgentRuntimeOptions: ParsableArguments {
     func defaults(settings: Settings = Settings()) throws -> Orchestrator.Defaults {
         var defaults = Orchestrator.Defaults()
         defaults.server = ServerEndpoint(
-            url: server ?? settings.value("MARKSYNC_SERVER") ?? "ws://localhost:8765", token: token ?? settings.value("MARKSYNC_TOKEN"),
+            url: server ?? settings.value("MARKSYNC_SERVER") ?? defaultServerURI, token: token ?? settings.value("MARKSYNC_TOKEN"),
             document: doc ?? settings.value("MARKSYNC_DOC"))
         var values = [String: String]()
         values["LLM_PROVIDER"] = llmProvider
@@ -103,6 +106,31 @@ enum AgentHost {
     }
 }
 
+/// Agents are durable consumers (`subscribe` with a consumer name and a cursor): a server that speaks only
+/// the seed's protocol has neither, so `agent` and `orchestrate` check the server once before starting and
+/// refuse at once, instead of retrying a subscription the server silently ignores.
+enum SeedServerProbe {
+    /// Throws when the server at `endpoint` speaks only the seed's protocol. A server that cannot be reached
+    /// is left to the agents, which retry with backoff for as long as they run.
+    static func refuse(_ endpoint: ServerEndpoint, what: String) async throws {
+        var options = SyncClient.Options()
+        options.name = "marksync-probe"
+        options.token = endpoint.token
+        options.document = endpoint.document
+        options.reconnect = false
+        options.connectTimeout = .seconds(5)
+        guard let client = try? await SyncClient.connect(to: endpoint.url, options: options) else { return }
+        let seedOnly = await client.isSeedServer
+        await client.close()
+        if seedOnly {
+            throw CLIError.failure(
+                "\(endpoint.url) speaks only the seed's protocol (Python marksync 0.2.x: no seqs, no subscriptions): \(what) needs a "
+                    + "durable consumer with a cursor, which that server does not have. Serve the README with `marksync-log serve` "
+                    + "(it speaks the seed's protocol too), or run the seed's own `marksync agent` against it.")
+        }
+    }
+}
+
 /// `marksync-log agent --role R --name N …`: one agent.
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -111,7 +139,14 @@ struct AgentCommand: AsyncParsableCommand {
         discussion: """
             The agent subscribes under its name and resumes from the cursor the server keeps for it: after a restart \
             it neither misses nor repeats an event. It reconnects with backoff for as long as it runs. Stops cleanly \
-            on SIGINT/SIGTERM.
+            on SIGINT/SIGTERM. A server that speaks only the seed's protocol (Python `marksync server`) has no \
+            durable consumers: the agent refuses to start against it, saying so.
+
+            Examples:
+              marksync-log agent --role monitor --name monitor-1
+              marksync-log agent --role editor --name e1 --auto-edit --watch 'markpact:file=*'
+              marksync-log agent --role reviewer --name r1 --server-uri ws://127.0.0.1:8765
+              marksync-log agent --role deployer --name d1 --deploy --work-dir /tmp/deploy
             """
     )
 
@@ -127,6 +162,7 @@ struct AgentCommand: AsyncParsableCommand {
         }
         let patterns = watch.flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
         let plan = OrchestrationPlan(agents: [.init(name: name, role: role.lowercased(), autoEdit: autoEdit, watch: patterns)])
+        try await SeedServerProbe.refuse(try runtime.defaults().server, what: "an agent")
         let orchestrator: Orchestrator
         do { orchestrator = try Orchestrator(plan: plan, defaults: try runtime.defaults()) } catch let error as AgentError {
             throw CLIError.usage(error.message)
@@ -145,10 +181,16 @@ struct OrchestrateCommand: AsyncParsableCommand {
         discussion: """
             Prints the plan, then runs it until SIGINT/SIGTERM. --dry-run prints the equivalent DSL and exits; \
             --export-dsl writes it as a .msdsl script. --role runs only the agents of one role.
+
+            Examples:
+              marksync-log orchestrate  # agents.yml in this folder
+              marksync-log orchestrate -c examples/task-manager-api/agents.yml --dry-run
+              marksync-log orchestrate -c agents.yml --role reviewer --server ws://hub:8765
+              marksync-log orchestrate --export-dsl plan.msdsl
             """
     )
 
-    @Option(name: [.short, .customLong("config")], help: "The agents file (default: agents.yml).") var config = "agents.yml"
+    @Option(name: [.short, .customLong("config")], help: "The agents file.") var config = "agents.yml"
     @Option(help: "Run only the agents of this role.") var role: String?
     @Flag(help: "Print the plan and the equivalent DSL, then exit.") var dryRun = false
     @Option(help: "Write the plan as a DSL script (.msdsl) to this file, then exit.") var exportDsl: String?
@@ -180,6 +222,7 @@ struct OrchestrateCommand: AsyncParsableCommand {
         }
         let running = role.map { plan.filtered(role: $0) } ?? plan
         guard !running.agents.isEmpty else { throw CLIError.failure("no agent with role \(role ?? "?") in \(config)") }
+        try await SeedServerProbe.refuse(defaults.server, what: "orchestrate (its agents)")
         let orchestrator: Orchestrator
         do { orchestrator = try Orchestrator(plan: running, defaults: defaults) } catch let error as AgentError {
             throw CLIError.failure(error.message)

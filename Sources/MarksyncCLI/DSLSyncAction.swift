@@ -58,13 +58,14 @@ enum DSLSync {
         let summary: [String: JSONValue] = [
             "path": .string(path), "patches": .int(counts["patch"] ?? 0), "fulls": .int(counts["full"] ?? 0),
             "creates": .int(counts["create"] ?? 0), "acks": .int(acks), "nacks": .int(outcome.refused), "only_server": .int(outcome.serverOnly),
-            "writes": .array(writes), "seq": .int(seq),
+            "writes": .array(writes), "seq": .int(seq), "unsent": .array(outcome.unsent.map { .string($0) }),
         ]
         if outcome.refused > 0 {
             let refusals = outcome.results.filter { if case .failure = $0.1 { true } else { false } }.map { BlockWrites.describe($0.0, $0.1) }
             throw CLIError.failure(
                 "\(outcome.refused) of \(outcome.results.count) writes refused (acks \(acks)): \(refusals.joined(separator: "; "))")
         }
+        if !outcome.unsent.isEmpty { throw CLIError.failure("not sent: \(outcome.unsent.joined(separator: "; "))") }
         return .object(summary)
     }
 

@@ -7,7 +7,9 @@ import MarksyncCore
 struct ServerConnectionOptions: ParsableArguments {
     init() {}
 
-    @Option(help: "The sync server (default: $MARKSYNC_SERVER or ws://127.0.0.1:8765).")
+    @Option(
+        name: [.customLong("server"), .customLong("server-uri")],
+        help: "The sync server; --server-uri is the seed's name for it (default: $MARKSYNC_SERVER or ws://127.0.0.1:8765).")
     var server: String?
 
     @Option(help: "The token to present (default: $MARKSYNC_TOKEN).")
@@ -20,7 +22,7 @@ struct ServerConnectionOptions: ParsableArguments {
     var doc: String?
 
     /// The server URI from the flag, the environment/.env or the default.
-    var serverURI: String { server ?? Settings().value("MARKSYNC_SERVER") ?? "ws://127.0.0.1:8765" }
+    var serverURI: String { server ?? Settings().value("MARKSYNC_SERVER") ?? defaultServerURI }
 
     /// Client options from the flags and settings.
     func clientOptions(reconnectForever: Bool = false) -> SyncClient.Options {
@@ -46,7 +48,7 @@ struct ServerConnectionOptions: ParsableArguments {
             let hint = nack.reason == "unauthorized" ? " Pass --token or set MARKSYNC_TOKEN." : ""
             throw CLIError.failure("the server at \(uri) refused the connection: \(nack.description).\(hint)")
         } catch {
-            throw CLIError.failure("cannot reach the sync server at \(uri): \(error). Is `marksync-log serve` running? (--server / MARKSYNC_SERVER)")
+            throw CLIError.failure(connectFailureMessage(uri, error))
         }
     }
 
@@ -62,6 +64,20 @@ struct ServerConnectionOptions: ParsableArguments {
             throw error
         }
     }
+}
+
+/// The sync server every command connects to when neither a flag nor MARKSYNC_SERVER names one.
+let defaultServerURI = "ws://127.0.0.1:8765"
+
+/// "cannot connect to ws://…: connection refused — is `marksync-log serve` running?" for a failed connect.
+func connectFailureMessage(_ uri: String, _ error: any Error) -> String {
+    let reason: String
+    switch error {
+    case SyncClientError.connectionFailed(let why): reason = why
+    case SyncClientError.timeout: reason = "no manifest within 10 s (is it a marksync sync server?)"
+    default: reason = SyncClient.humanReason(error)
+    }
+    return "cannot connect to \(uri): \(reason) — is `marksync-log serve` running? (--server / MARKSYNC_SERVER)"
 }
 
 /// The README path argument's default: `$PROJECT_README`, else README.md.
@@ -154,21 +170,29 @@ enum BlockWrites {
         local.blocks.filter { manifest.blocks[$0.id] != nil && manifest.blocks[$0.id] != $0.sha256 }.map(\.id)
     }
 
-    /// What one push did: the server's manifest before it, each write with its ack or refusal, and how
-    /// many blocks exist only on the server.
+    /// What one push did: the server's manifest before it, each write with its ack or refusal, how many
+    /// blocks exist only on the server, and what could not be sent at all.
     struct PushOutcome {
         var manifest: SyncManifest
         var results: [(Planned, Result<SyncAck, any Error>)]
         var serverOnly: Int
+        /// Differences the server could not be sent (each names what and why); `push` fails when any.
+        var unsent: [String] = []
+        /// Things worth knowing that are not failures.
+        var notes: [String] = []
+        /// The server speaks only the seed's protocol.
+        var seedOnly = false
         /// The writes the server refused.
         var refused: Int { results.filter { if case .failure = $0.1 { true } else { false } }.count }
     }
 
     /// What `push` does: reads the server's content of every differing block, plans the writes that make
     /// the server's blocks equal to `local`'s (deleting server-only blocks when `deleteMissing`) and sends
-    /// them. Throws when a block cannot be read from the server.
+    /// them, then sends the prose (the text between blocks) that differs. Throws when a block cannot be
+    /// read from the server. Against a server that speaks only the seed's protocol, see ``pushToSeed``.
     static func push(_ local: MarkpactDocument, with client: SyncClient, deleteMissing: Bool) async throws -> PushOutcome {
         let manifest = await client.manifest
+        if await client.isSeedServer { return try await pushToSeed(local, with: client, manifest: manifest, deleteMissing: deleteMissing) }
 
         // The server's content of every block that differs (get_block gives its content and version seq).
         let changed = differing(local, from: manifest)
@@ -186,9 +210,122 @@ enum BlockWrites {
         for id in manifest.blocks.keys where server[id] == nil && local.block(withID: id) == nil { server[id] = ("", 0) }
 
         let planned = plan(local: local, server: server, serverCount: manifest.blocks.count, baseSeq: manifest.seq ?? 0, deleteMissing: deleteMissing)
-        let results = planned.isEmpty ? [] : await send(planned, with: client)
+        var results = planned.isEmpty ? [] : await send(planned, with: client)
         let serverOnly = manifest.blocks.keys.filter { local.block(withID: $0) == nil }.count
-        return PushOutcome(manifest: manifest, results: results, serverOnly: serverOnly)
+        var outcome = PushOutcome(manifest: manifest, results: results, serverOnly: serverOnly)
+        guard outcome.refused == 0 else { return outcome }
+
+        // Prose and fence lines: compared with the server's document after the block writes.
+        let snapshot: SyncSnapshot
+        do { snapshot = try await client.snapshot() } catch {
+            outcome.unsent.append("prose (the text between blocks): cannot read the server's document to compare it: \(error)")
+            return outcome
+        }
+        let remote = MarkpactDocument(parsing: snapshot.markdown)
+        let (prose, unsent, notes) = proseWrites(local: local, remote: remote, baseSeq: snapshot.seq)
+        outcome.unsent += unsent
+        outcome.notes += notes
+        if !prose.isEmpty {
+            results += await send(prose, with: client)
+            outcome.results = results
+        }
+        return outcome
+    }
+
+    /// The `prose` writes that make the server's text between blocks equal to the file's (each with the
+    /// text it replaces, so a concurrent edit is refused, not overwritten), and the differences that cannot
+    /// be sent: fence lines (the protocol has no header write), the line ending, and prose when the
+    /// server's blocks are not the file's (segments cannot be matched).
+    static func proseWrites(local: MarkpactDocument, remote: MarkpactDocument, baseSeq: Int) -> (writes: [Planned], unsent: [String], notes: [String]) {
+        var unsent = [String]()
+        var notes = [String]()
+        for block in local.blocks {
+            if let other = remote.block(withID: block.id), other.openingLine != block.openingLine {
+                notes.append(
+                    "not sent: the fence line of \(block.id) (\(block.openingLine.debugDescription) here, \(other.openingLine.debugDescription) on the server): "
+                        + "the sync protocol has no write for a block's header")
+            }
+        }
+        if local.lineEnding != remote.lineEnding {
+            notes.append("not sent: the line ending (\(local.lineEnding.rawValue) here, \(remote.lineEnding.rawValue) on the server): the sync protocol has no write for it")
+        }
+        let (pairs, unmatched) = matchProse(local: local, remote: remote)
+        if !unmatched.isEmpty {
+            unsent.append(
+                "prose (text between blocks) in \(unmatched.count) place\(unmatched.count == 1 ? "" : "s"): next to blocks the server does not have "
+                    + "in the same order, so its place there is unknown; push --delete or pull first")
+        }
+        var planned = [Planned]()
+        for pair in pairs where pair.local != pair.remote {
+            planned.append(
+                Planned(blockID: "prose#\(pair.remoteIndex)", request: .prose(index: pair.remoteIndex, text: pair.local, old: pair.remote, baseSeq: baseSeq)))
+        }
+        return (planned, unsent, notes)
+    }
+
+    /// The file's prose segments matched to the server's: a segment lies between two neighbours (a block id,
+    /// or the start or end of the file), and segments with the same neighbours are the same place. A segment
+    /// with no match whose text is new (not only whitespace, and not found anywhere on the server) is
+    /// returned in `unmatched`: it cannot be placed.
+    static func matchProse(local: MarkpactDocument, remote: MarkpactDocument)
+        -> (pairs: [(localIndex: Int, remoteIndex: Int, local: String, remote: String)], unmatched: [Int])
+    {
+        func place(_ document: MarkpactDocument, _ index: Int) -> String {
+            (index == 0 ? "^" : document.blocks[index - 1].id) + "\u{0}" + (index == document.blocks.count ? "$" : document.blocks[index].id)
+        }
+        var remoteByPlace = [String: Int]()
+        for index in remote.prose.indices { remoteByPlace[place(remote, index)] = index }
+        let known = Set(remote.prose)
+        var pairs = [(localIndex: Int, remoteIndex: Int, local: String, remote: String)]()
+        var unmatched = [Int]()
+        for index in local.prose.indices {
+            if let other = remoteByPlace[place(local, index)] {
+                pairs.append((index, other, local.prose[index], remote.prose[other]))
+            } else {
+                let text = local.prose[index]
+                if !known.contains(text), text.contains(where: { !$0.isWhitespace }) { unmatched.append(index) }
+            }
+        }
+        return (pairs, unmatched)
+    }
+
+    /// `push` to a server that speaks only the seed's protocol (Python marksync 0.2.x): blocks are compared
+    /// by the seed's sha (of the stripped content, as its manifest has them) and sent as `full` with the
+    /// stripped content — what the seed's own client sends, so the seed's server neither rewrites nor grows
+    /// an unchanged file. New blocks go as `full` too (there is no `create`); deletes and prose cannot be
+    /// sent and are reported.
+    static func pushToSeed(_ local: MarkpactDocument, with client: SyncClient, manifest: SyncManifest, deleteMissing: Bool) async throws
+        -> PushOutcome
+    {
+        var planned = [Planned]()
+        var created = [String]()
+        for block in local.blocks {
+            let core = SeedContent.strip(block.content)
+            if manifest.blocks[block.id] == SHA256.hexDigest(of: core) { continue }
+            if manifest.blocks[block.id] == nil { created.append(block.id) }
+            planned.append(Planned(blockID: block.id, request: .full(blockID: block.id, content: core)))
+        }
+        let results = planned.isEmpty ? [] : await send(planned, with: client)
+        let serverOnlyIDs = manifest.blocks.keys.filter { local.block(withID: $0) == nil }.sorted()
+        var outcome = PushOutcome(manifest: manifest, results: results, serverOnly: serverOnlyIDs.count, seedOnly: true)
+        outcome.notes.append("\(client.url) speaks only the seed's protocol (Python marksync 0.2.x): blocks sent as `full`, compared by the seed's sha")
+        if !created.isEmpty {
+            outcome.notes.append(
+                "new block\(created.count == 1 ? "" : "s") \(created.joined(separator: ", ")) sent as `full`: the seed's server keeps new blocks in memory only (not in its README)")
+        }
+        if deleteMissing, !serverOnlyIDs.isEmpty {
+            outcome.unsent.append("deletes of \(serverOnlyIDs.joined(separator: ", ")): the seed's protocol has no delete")
+        }
+        if let snapshot = try? await client.snapshot(), !snapshot.markdown.isEmpty {
+            let remote = MarkpactDocument(parsing: snapshot.markdown)
+            let (pairs, unmatched) = matchProse(local: local, remote: remote)
+            let changed = pairs.filter { $0.local != $0.remote }.count + unmatched.count
+            if changed > 0 {
+                outcome.unsent.append(
+                    "prose (text between blocks) in \(changed) place\(changed == 1 ? "" : "s"): the seed's protocol carries blocks only")
+            }
+        }
+        return outcome
     }
 
     /// A line for people about one write's outcome.
@@ -216,7 +353,19 @@ struct PushCommand: AsyncParsableCommand {
             Each differing block goes as a diff-match-patch `patch` when the patch text is under 80 % of the block's \
             size, else as `full`; new blocks are created at their place. Every write carries a client message id and \
             the seq it was based on, so the server rebases it over concurrent edits or answers `nack conflict`. \
-            Blocks that exist only on the server are left alone unless --delete. Exit code 1 when any write is refused.
+            Edited prose (the text between blocks) goes as `prose` writes once the blocks match the server's. \
+            Blocks that exist only on the server are left alone unless --delete. Exit code 1 when any write is refused \
+            or anything could not be sent (named: a fence line, the line ending, prose that cannot be matched).
+
+            Against a server that speaks only the seed's protocol (Python `marksync server`), blocks are compared by \
+            the seed's sha (of the stripped content) and sent as `full`, new blocks included; prose and deletes cannot \
+            be sent there and make the push fail, naming them.
+
+            Examples:
+              marksync-log push  # README.md to ws://127.0.0.1:8765
+              marksync-log push docs/README.md --server ws://hub:8765 --token "$TOKEN"
+              marksync-log push --server-uri ws://127.0.0.1:8765 --name alice
+              marksync-log push --delete  # also delete blocks gone from the file
             """
     )
 
@@ -236,19 +385,23 @@ struct PushCommand: AsyncParsableCommand {
 
     private func push(_ local: MarkpactDocument, path: String, client: SyncClient) async throws {
         let outcome = try await BlockWrites.push(local, with: client, deleteMissing: delete)
-        let seq = outcome.manifest.seq ?? 0
-        if outcome.results.isEmpty {
-            printError("\(path): every block is in sync with \(connection.serverURI) (seq \(seq))")
-            return
-        }
+        for note in outcome.notes { printError(note.hasPrefix("not sent") ? "warning: \(note)" : "note: \(note)") }
         for (item, result) in outcome.results { Console.out(BlockWrites.describe(item, result)) }
         if outcome.serverOnly > 0, !delete {
             printError("\(outcome.serverOnly) block\(outcome.serverOnly == 1 ? "" : "s") exist only on the server (left alone; --delete removes them)")
         }
         let count = outcome.results.count
-        if outcome.refused > 0 {
-            throw CLIError.failure("\(outcome.refused) of \(count) write\(count == 1 ? " was" : "s were") refused")
+        var failures = [String]()
+        if outcome.refused > 0 { failures.append("\(outcome.refused) of \(count) write\(count == 1 ? " was" : "s were") refused") }
+        if !outcome.unsent.isEmpty {
+            failures.append("not sent: " + outcome.unsent.joined(separator: "; "))
         }
-        printError("pushed \(count) block\(count == 1 ? "" : "s") to \(connection.serverURI)")
+        if !failures.isEmpty { throw CLIError.failure(failures.joined(separator: ". ")) }
+        if count == 0 {
+            let seq = outcome.seedOnly ? "" : " (seq \(outcome.manifest.seq ?? 0))"
+            printError("\(path): blocks and prose are in sync with \(connection.serverURI)\(seq)")
+            return
+        }
+        printError("pushed \(count) change\(count == 1 ? "" : "s") to \(connection.serverURI)")
     }
 }

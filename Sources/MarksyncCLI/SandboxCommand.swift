@@ -12,11 +12,20 @@ struct SandboxCommand: AsyncParsableCommand {
             Copies each project of --examples (a folder of folders holding README.md and agents.yml) into --folder \
             (once; later runs reuse the copies and their log), writes the DSL equivalent of each agents.yml beside it, \
             and serves them all: open http://HOST:PORT/ui/ and pick a project. The originals are never touched.
+
+            The port comes from --port, else $MARKSYNC_SANDBOX_PORT, else 8888. The seed's sandbox had no setting for \
+            its port (it used $DASHBOARD_PORT only for a redirect); $DASHBOARD_PORT is still read, last, so setups \
+            that set it keep working, but it is deprecated here.
+
+            Examples:
+              marksync-log sandbox  # http://127.0.0.1:8888/ui/
+              marksync-log sandbox --port 0  # a free port, printed on stdout
+              MARKSYNC_SANDBOX_PORT=9000 marksync-log sandbox --examples ~/projects
             """
     )
 
     @Option(help: "Address to bind (default 127.0.0.1).") var host: String?
-    @Option(help: "Port (default: $DASHBOARD_PORT or 8888; 0 picks a free one).") var port: Int?
+    @Option(help: "Port (default: $MARKSYNC_SANDBOX_PORT, else the deprecated $DASHBOARD_PORT, else 8888; 0 picks a free one).") var port: Int?
     @Option(help: "The example projects (default: examples).") var examples = "examples"
     @Option(help: "Where the copies and their log live (default: .marksync/sandbox).") var folder = ".marksync/sandbox"
 
@@ -46,7 +55,8 @@ struct SandboxCommand: AsyncParsableCommand {
             }
             readmes.append(copy.appendingPathComponent("README.md").path)
         }
-        let chosenPort = port ?? Settings().int("DASHBOARD_PORT", default: 8888)
+        let settings = Settings()
+        let chosenPort = port ?? settings.int("MARKSYNC_SANDBOX_PORT", default: settings.int("DASHBOARD_PORT", default: 8888))
         printError("sandbox: \(projects.count) projects copied to \(target.path); open http://\(host ?? "127.0.0.1"):\(chosenPort == 0 ? "PORT" : String(chosenPort))/ui/")
         var arguments = readmes + ["--port", String(chosenPort), "--db", target.appendingPathComponent("log.db").path]
         if let host { arguments += ["--host", host] }

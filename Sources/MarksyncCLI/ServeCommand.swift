@@ -18,8 +18,12 @@ struct ServeCommand: AsyncParsableCommand {
             scopes read, write, admin (or --tokens-file). Browser pages of other sites are refused (Origin), and so \
             are Host names other than localhost and IP addresses (DNS rebinding): see docs/security.md.
 
+            A README that does not exist is refused (a typo would otherwise start an empty project), unless --init \
+            creates it, or the log already holds its document (the file is then written from the log).
+
             Examples:
               marksync-log serve examples/task-manager-api/README.md
+              marksync-log serve new/README.md --init  # a new, empty project
               marksync-log serve README.md --port 0 --tokens-file ~/.marksync/tokens
               marksync-log serve README.md --allow-origin https://dashboard.example --allow-host hub.internal
             """
@@ -46,6 +50,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Serve a log whose tail fails the start-up check (hash chain from the last checkpoint to the head) anyway.")
     var allowDamaged = false
     @OptionGroup var connectionOptions: ConnectionOptions
+    @Flag(name: .customLong("init"), help: "Create the README files that do not exist yet (a title line), instead of refusing them.")
+    var initialize = false
 
     func run() async throws {
         let settings = Settings()
@@ -75,7 +81,15 @@ struct ServeCommand: AsyncParsableCommand {
         let files = readmes.isEmpty ? [settings.value("PROJECT_README") ?? "README.md"] : readmes
         var options = LogOptions()
         options.db = db
+        let missing = try createOrCheckMissing(files, logPath: options.logPath(nextTo: files.first))
         let log = try await options.open(nextTo: files.first)
+        for file in missing {
+            let name = files.count == 1 ? (doc ?? IngestCommand.defaultDocumentName(for: file)) : IngestCommand.defaultDocumentName(for: file)
+            if !(try await log.hasDocument(name)) {
+                await log.close()
+                throw Self.missingReadme(file)
+            }
+        }
         let path = log.path
         // One owner per log: a second `serve` on this SQLite file exits here, naming the first one's pid.
         var logLock: OwnershipLock?
@@ -105,6 +119,37 @@ struct ServeCommand: AsyncParsableCommand {
             Console.write("listening \(port)\n")
         }
         try await StopOnSignal.run([application], logger: logger)
+    }
+
+    /// Creates the missing README files with `--init`; without it, a missing file is accepted only when the
+    /// log already exists (it may hold the document, whose README is then written from the log — checked
+    /// once the log is open). Returns the files still missing.
+    func createOrCheckMissing(_ files: [String], logPath: String) throws -> [String] {
+        let manager = FileManager.default
+        let missing = files.filter { !manager.fileExists(atPath: $0) }
+        if missing.isEmpty { return [] }
+        if initialize {
+            for file in missing {
+                let folder = URL(fileURLWithPath: file).deletingLastPathComponent().path
+                var isFolder: ObjCBool = false
+                guard manager.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+                    throw CLIError.usage("cannot create \(file): the folder \(folder) does not exist")
+                }
+                let title = IngestCommand.defaultDocumentName(for: file)
+                do { try AtomicFile.write(file, "# \(title)\n") } catch { throw CLIError.failure("cannot create \(file): \(error)") }
+                printError("created \(file) (--init)")
+            }
+            return []
+        }
+        let logExists = logPath.hasPrefix("postgres") || manager.fileExists(atPath: logPath)
+        guard logExists else { throw Self.missingReadme(missing[0]) }
+        return missing
+    }
+
+    static func missingReadme(_ file: String) -> CLIError {
+        CLIError.usage(
+            "\(file) does not exist (a typo?): nothing to serve. Give the path of a Markpact README, or create a new project with "
+                + "`marksync-log serve \(file) --init`")
     }
 
     /// Checks each document's tail (hash chain and replay from its last checkpoint to the head) before

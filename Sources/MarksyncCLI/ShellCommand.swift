@@ -26,6 +26,12 @@ struct ShellCommand: AsyncParsableCommand {
             --script FILE runs the file line by line, printing each command and its reply; a syntax error anywhere \
             stops it before anything runs (naming line and column); the exit code is 1 if any command failed. \
             --json prints each reply as one line of JSON instead of a table.
+
+            Examples:
+              marksync-log shell  # interactive; HELP lists the commands
+              marksync-log shell --script plan.msdsl  # see orchestrate --export-dsl
+              echo 'AGENT monitor-1 monitor' | marksync-log shell --server ws://hub:8765
+              marksync-log shell --api http://127.0.0.1:8080 --token "$TOKEN" --json
             """
     )
 

@@ -14,8 +14,18 @@ struct WatchCommand: AsyncParsableCommand {
             is rewritten atomically (never while it holds local edits not yet sent). Local saves (the file is polled) \
             are sent as patches based on the last seq seen; the server rebases them over concurrent edits or answers \
             `conflict` (then the local version is kept in FILE.conflict and the server's is written). Prose edits \
-            between blocks are not carried by the sync protocol: they stay in the file. On a dropped connection it \
-            reconnects with backoff and resumes after the last seq seen.
+            between blocks stay in the file (use `push` to send them). On a dropped connection it reconnects with \
+            backoff and resumes after the last seq seen.
+
+            Against a server that speaks only the seed's protocol (Python `marksync server`) there is no seq to \
+            subscribe from: watch follows its broadcasts as they come and sends local saves as `full` (stripped, \
+            as the seed's clients do); a change missed while disconnected is not caught up.
+
+            Examples:
+              marksync-log watch  # README.md ⇄ ws://127.0.0.1:8765
+              marksync-log watch docs/README.md --server ws://hub.internal:8765 --name alice
+              marksync-log watch --once  # sync once and exit
+              marksync-log watch --for 60 --interval 100
             """
     )
 
@@ -36,15 +46,24 @@ struct WatchCommand: AsyncParsableCommand {
     func run() async throws {
         let path = defaultReadmePath(readme)
         let client = try await connection.connect(reconnectForever: true)
-        let session = WatchSession(path: path, client: client, interval: .milliseconds(max(interval, 20)))
+        let duration: Duration? = seconds.map { .milliseconds(Int($0 * 1000)) }
+        var refused = 0
         do {
-            try await session.run(once: once, duration: seconds.map { .milliseconds(Int($0 * 1000)) })
+            if await client.isSeedServer {
+                let session = SeedWatchSession(path: path, client: client, interval: .milliseconds(max(interval, 20)))
+                try await session.run(once: once, duration: duration)
+                refused = session.refused
+            } else {
+                let session = WatchSession(path: path, client: client, interval: .milliseconds(max(interval, 20)))
+                try await session.run(once: once, duration: duration)
+                refused = session.refused
+            }
             await client.close()
         } catch {
             await client.close()
             throw error
         }
-        if session.refused > 0 { throw CLIError.failure("\(session.refused) local change\(session.refused == 1 ? " was" : "s were") refused") }
+        if refused > 0 { throw CLIError.failure("\(refused) local change\(refused == 1 ? " was" : "s were") refused") }
     }
 }
 

@@ -82,6 +82,8 @@ public actor SyncClient {
         /// Events after `subscribed` belong to the subscription; before it they are the old feed.
         var active = false
         var consumer: String?
+        /// Broadcasts of a seed-only server: every one delivered, never resubscribed (``followBroadcasts()``).
+        var passthrough = false
     }
 
     private var generation = 0
@@ -324,7 +326,7 @@ public actor SyncClient {
         if let waiter = manifestWaiter, waiter.generation == current {
             manifestWaiter = nil
             ready = false
-            waiter.continuation.resume(throwing: SyncClientError.connectionFailed("\(url): \(reason)"))
+            waiter.continuation.resume(throwing: SyncClientError.connectionFailed(error.map(Self.humanReason) ?? reason))
             return
         }
         ready = false
@@ -344,6 +346,25 @@ public actor SyncClient {
     }
 
     private func reconnectFinished() { reconnecting = nil }
+
+    /// A connection error in a few words ("connection refused", "host not found", …) instead of the
+    /// networking library's internals (`SingleConnectionFailure(target: [IPv4]…`).
+    public static func humanReason(_ error: any Error) -> String {
+        let text = "\(error)"
+        let lower = text.lowercased()
+        if lower.contains("refused") { return "connection refused" }
+        if lower.contains("unresolved") || lower.contains("nodename nor servname") || lower.contains("name or service not known")
+            || lower.contains("no address") || lower.contains("dns") || lower.contains("lookup")
+        {
+            return "host not found"
+        }
+        if lower.contains("timeout") || lower.contains("timed out") { return "timed out" }
+        if lower.contains("unreachable") { return "network unreachable" }
+        if lower.contains("reset") { return "connection reset" }
+        if lower.contains("unsupportedurl") || lower.contains("invalidurl") || lower.contains("invalid url") { return "not a ws:// or wss:// URL" }
+        if lower.contains("upgrade") || lower.contains("websocket") { return "the server did not accept a WebSocket there (\(text))" }
+        return text
+    }
 
     /// Reconnects with backoff; on success every waiting request is sent again and the subscription resumes.
     private func reconnectLoop() async throws {
@@ -384,6 +405,10 @@ public actor SyncClient {
             future.complete(.failure(SyncClientError.closed))
             return future
         }
+        if !manifest.speaksExtensions, let what = Self.unsupportedBySeed(request) {
+            future.complete(.failure(SyncClientError.unsupportedBySeed(what)))
+            return future
+        }
         let key = nextKey
         nextKey += 1
         let text = request.text
@@ -400,6 +425,35 @@ public actor SyncClient {
         }
         pending.append(item)
         return future
+    }
+
+    /// Whether the server speaks only the seed's protocol (Python marksync 0.2.x): its manifest carries no
+    /// `doc` and no `seq`. Such a server answers `patch`, `full`, `get_snapshot` and `get_block` (without
+    /// `at`) and ignores everything else, so those requests fail at once with
+    /// ``SyncClientError/unsupportedBySeed(_:)`` instead of waiting for a reply that never comes.
+    public var isSeedServer: Bool { !manifest.speaksExtensions }
+
+    /// What a seed-only server cannot answer in `request`, or nil when it can.
+    static func unsupportedBySeed(_ request: SyncRequest) -> String? {
+        switch request.type {
+        case "patch", "full": return nil
+        case "get_snapshot", "get_block":
+            if let at = request.fields["at"], at != .null { return "\(request.type) at a seq (--at)" }
+            return nil
+        case "subscribe": return request.fields["consumer"] != nil ? "a durable consumer (subscribe with a consumer name)" : "subscribe"
+        case "create": return "create (a new block at a position)"
+        default: return request.type
+        }
+    }
+
+    /// Delivers every `patch`/`full` broadcast the server sends from now on, as it comes (no cursor, no
+    /// catch-up): how a client follows a seed-only server, which broadcasts every change to every other
+    /// connection and has no `subscribe`. Ends the current subscription, if any.
+    public func followBroadcasts() -> AsyncThrowingStream<SyncUpdate, any Error> {
+        let (stream, continuation) = AsyncThrowingStream<SyncUpdate, any Error>.makeStream(bufferingPolicy: .unbounded)
+        subscriber?.continuation.finish()
+        subscriber = Subscriber(continuation: continuation, cursor: nil, active: true, consumer: nil, passthrough: true)
+        return stream
     }
 
     /// Sends several requests back to back (pipelined, in this order) and waits for every reply; a `nack` or
@@ -504,6 +558,10 @@ public actor SyncClient {
     /// After a (re)connection: sends the waiting requests again and resumes the subscription.
     private func resumeAfterConnect() {
         flushPending()
+        if let subscriber, subscriber.passthrough {
+            self.subscriber?.active = true
+            return
+        }
         if subscriber != nil, !pending.contains(where: { $0.isSubscribe }) { resubscribe() }
     }
 
@@ -553,6 +611,13 @@ public actor SyncClient {
         }
         manifest.seq = max(manifest.seq ?? 0, event.seq)
         guard var subscriber, subscriber.active else { return }
+        if subscriber.passthrough {
+            subscriber.cursor = event.seq
+            self.subscriber = subscriber
+            stats.delivered += 1
+            subscriber.continuation.yield(.event(event))
+            return
+        }
         let cursor = subscriber.cursor ?? (event.seq - 1)
         if event.seq <= cursor {
             stats.duplicatesDropped += 1

@@ -26,7 +26,7 @@ public struct SyncRequest: Sendable, Equatable {
     }
 
     /// The message types that append to the log (they are answered by `ack` or `nack`).
-    public static let writeTypes: Set<String> = ["patch", "full", "merge", "create", "delete", "review", "deploy"]
+    public static let writeTypes: Set<String> = ["patch", "full", "merge", "create", "delete", "review", "deploy", "prose"]
 
     /// Whether the request changes the document.
     public var isWrite: Bool { Self.writeTypes.contains(type) }
@@ -92,6 +92,17 @@ public struct SyncRequest: Sendable, Equatable {
         fields["index"] = index.map { .int($0) }
         fields["id"] = id.map { .string($0) }
         return SyncRequest(type: "create", fields: fields)
+    }
+
+    /// Replaces the prose segment `index` (0: before the first block, n: after the last block n-1). With
+    /// `old`, the server refuses with `nack conflict` when the segment no longer holds it. The seed's
+    /// servers do not know this message (``SyncClient`` refuses it for them at once).
+    public static func prose(index: Int, text: String, old: String? = nil, baseSeq: Int? = nil, id: String? = nil) -> SyncRequest {
+        var fields: [String: JSONValue] = ["index": .int(index), "text": .string(text)]
+        fields["old"] = old.map { .string($0) }
+        fields["base_seq"] = baseSeq.map { .int($0) }
+        fields["id"] = id.map { .string($0) }
+        return SyncRequest(type: "prose", fields: fields)
     }
 
     /// Deletes a block.
@@ -244,6 +255,9 @@ public enum SyncClientError: Error, Sendable, CustomStringConvertible {
     case timeout(String)
     /// ``SyncClient/close()`` was called.
     case closed
+    /// The server speaks only the seed's protocol (Python marksync 0.2.x) and has no such message; the
+    /// request was not sent.
+    case unsupportedBySeed(String)
     /// The server sent something this client cannot make sense of.
     case protocolViolation(String)
 
@@ -255,6 +269,7 @@ public enum SyncClientError: Error, Sendable, CustomStringConvertible {
         case .disconnected(let message): "disconnected: \(message)"
         case .timeout(let message): "timed out: \(message)"
         case .closed: "the client is closed"
+        case .unsupportedBySeed(let what): "the server speaks only the seed's protocol (Python marksync 0.2.x, no seqs, no subscriptions): \(what) is not available there"
         case .protocolViolation(let message): "protocol violation: \(message)"
         }
     }
@@ -269,19 +284,29 @@ public struct SyncManifest: Sendable, Equatable {
     /// The head seq when the manifest was made.
     public var seq: Int?
 
-    /// Reads a `manifest` message.
+    /// Whether the server speaks this project's extensions (its manifest names the document and the head
+    /// seq). A server that speaks only the seed's protocol (Python marksync 0.2.x) sends `blocks` alone: no
+    /// `subscribe`, `create`, `delete`, `prose`, `get_log`, `at`, consumers or seqs that survive a restart.
+    public var speaksExtensions: Bool
+
+    /// Reads a `manifest` message. `blocks` holds the exact sha256 of each block's content: marksync-log
+    /// advertises the seed's sha (of the stripped content) in `blocks` and the exact one in `exact` for the
+    /// blocks where they differ.
     public init(_ message: JSONValue) {
         var blocks = [String: String]()
         for (id, sha) in message["blocks"]?.objectValue ?? [:] { if let sha = sha.stringValue { blocks[id] = sha } }
+        for (id, sha) in message["exact"]?.objectValue ?? [:] { if let sha = sha.stringValue { blocks[id] = sha } }
         self.blocks = blocks
         document = message["doc"]?.stringValue
         seq = message["seq"]?.intValue
+        speaksExtensions = seq != nil || document != nil
     }
 
-    public init(blocks: [String: String] = [:], document: String? = nil, seq: Int? = nil) {
+    public init(blocks: [String: String] = [:], document: String? = nil, seq: Int? = nil, speaksExtensions: Bool = true) {
         self.blocks = blocks
         self.document = document
         self.seq = seq
+        self.speaksExtensions = speaksExtensions
     }
 }
 

@@ -303,7 +303,7 @@ public actor DSLExecutor {
     /// The orchestrator defaults for agents started now, from the settings.
     func defaults() throws -> Orchestrator.Defaults {
         var defaults = Orchestrator.Defaults()
-        defaults.server = ServerEndpoint(url: settings["server_uri"] ?? "ws://localhost:8765", token: settings["token"], document: settings["doc"])
+        defaults.server = ServerEndpoint(url: settings["server_uri"] ?? "ws://127.0.0.1:8765", token: settings["token"], document: settings["doc"])
         var llmSettings = [String: String]()
         llmSettings["OLLAMA_URL"] = settings["ollama_url"]
         llmSettings["OLLAMA_MODEL"] = settings["ollama_model"]
@@ -330,7 +330,7 @@ public actor DSLExecutor {
     }
 
     private func connect(_ uri: String) async -> JSONValue {
-        let url = uri.isEmpty ? (settings["server_uri"] ?? "ws://localhost:8765") : uri
+        let url = uri.isEmpty ? (settings["server_uri"] ?? "ws://127.0.0.1:8765") : uri
         var options = SyncClient.Options()
         options.name = "dsl"
         options.token = settings["token"]

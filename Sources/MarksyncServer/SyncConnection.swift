@@ -183,6 +183,12 @@ final class SyncConnection: Sendable {
         /// The id as the client sent it (the request holds it scoped to the writer).
         var messageID: String?
         var request: WriteRequest
+        /// A `full`/`merge` as the seed's clients send it (no `id`, `base_seq` or `base_sha`): its content is
+        /// the block's stripped text (``SeedContent``).
+        var seedStyle = false
+        /// `prose`: the segment's index, and the text the writer based its edit on, when it said.
+        var proseIndex: Int?
+        var proseOld: String?
     }
 
     /// Handles messages that arrived together, in order, sending each reply. Consecutive writes are stored with
@@ -245,7 +251,7 @@ final class SyncConnection: Sendable {
             return .reply(Wire.error("bad_message", "the message has no string field type"))
         }
         switch type {
-        case "patch", "full", "merge", "create", "delete":
+        case "patch", "full", "merge", "create", "delete", "prose":
             do {
                 try require(.write)
                 return .write(try prepareWrite(type, json))
@@ -337,7 +343,7 @@ final class SyncConnection: Sendable {
             }
             return Wire.message("hello", ["scope": .string("\(identity.scope)")])
 
-        case "patch", "full", "merge", "create", "delete":
+        case "patch", "full", "merge", "create", "delete", "prose":
             try require(.write)
             return await commit([try prepareWrite(type, json)])[0]
 
@@ -503,8 +509,9 @@ final class SyncConnection: Sendable {
         }
     }
 
-    /// patch / full / merge / create / delete → a write request (checked, not yet stored).
+    /// patch / full / merge / create / delete / prose → a write request (checked, not yet stored).
     private func prepareWrite(_ type: String, _ json: JSONValue) throws -> PreparedWrite {
+        if type == "prose" { return try prepareProse(json) }
         let blockID = try string(json, "block_id")
         let change: Change
         switch type {
@@ -536,24 +543,139 @@ final class SyncConnection: Sendable {
             document: document, author: author, change: change, clientMessageID: scopedMessageID(messageID, author: author),
             baseSeq: try optionalInt(json, "base_seq"), baseSHA256: try optionalString(json, "base_sha"))
         request.origin = id
-        return PreparedWrite(type: type, blockID: blockID, messageID: messageID, request: request)
+        var prepared = PreparedWrite(type: type, blockID: blockID, messageID: messageID, request: request)
+        prepared.seedStyle = ["full", "merge", "patch"].contains(type) && json["id"] == nil && json["base_seq"] == nil && json["base_sha"] == nil
+        return prepared
+    }
+
+    /// `prose {index, text, old?, id?}`: replaces the text between two blocks (segment `index`: 0 is before
+    /// the first block, n after the last). With `old`, the segment must still hold it (else `nack conflict`
+    /// with the current text). The seed's clients never send it and ignore the `prose` broadcast.
+    private func prepareProse(_ json: JSONValue) throws -> PreparedWrite {
+        guard let index = try optionalInt(json, "index") else { throw ProtocolFailure(reason: "bad_message", message: "field index is missing") }
+        let text = try string(json, "text")
+        let sender = try optionalString(json, "sender") ?? mutable.withLock { $0.sender } ?? name
+        let author = sender.isEmpty ? name : sender
+        let messageID = try optionalString(json, "id")
+        var request = WriteRequest(
+            document: document, author: author, change: .event(.proseEdited(index: index, text: text)),
+            clientMessageID: scopedMessageID(messageID, author: author), baseSeq: try optionalInt(json, "base_seq"))
+        request.origin = id
+        var prepared = PreparedWrite(type: "prose", blockID: "", messageID: messageID, request: request)
+        prepared.proseIndex = index
+        prepared.proseOld = try optionalString(json, "old")
+        return prepared
+    }
+
+    /// Writes answered without appending, checked against the head: a seed client's `full` whose content is
+    /// the block's stripped text (what the seed's parser sees) changes nothing, so it stores nothing and is
+    /// acked with the block's current version (a `full` that does change the block is stored as sent). A
+    /// seed client's `patch` made against the stripped block (its sha is of the stripped result) is applied
+    /// there and stored with the block's surrounding whitespace kept. A `prose` write whose `old` no longer
+    /// matches, or whose text would change the blocks when the file is parsed again, is refused.
+    private func precheck(_ writes: inout [PreparedWrite]) async -> [Int: String] {
+        let needsHead = writes.contains { write in
+            if write.type == "prose" { return true }
+            guard write.seedStyle else { return false }
+            switch write.request.change {
+            case .full(_, let content): return !SeedContent.differs(content)
+            case .patch(_, _, let sha): return sha != nil
+            default: return false
+            }
+        }
+        guard needsHead, let head = try? await server.log.head(document) else { return [:] }
+        var answered = [Int: String]()
+        var touched = Set<String>()
+        for index in writes.indices {
+            let write = writes[index]
+            if write.type == "prose", let segment = write.proseIndex, case .event(let body) = write.request.change {
+                var extra: [String: JSONValue] = [:]
+                if let messageID = write.messageID { extra["id"] = .string(messageID) }
+                guard segment < head.prose.count else {
+                    server.metrics.nack("bad_index")
+                    answered[index] = Wire.nack(nil, "bad_index", "prose segment \(segment) does not exist (0…\(head.prose.count - 1))", extra: extra)
+                    continue
+                }
+                if let old = write.proseOld, old != head.prose[segment] {
+                    extra["text"] = .string(head.prose[segment])
+                    extra["seq"] = .int(head.seq)
+                    server.metrics.nack("conflict")
+                    answered[index] = Wire.nack(nil, "conflict", "prose segment \(segment) changed since the writer read it", extra: extra)
+                    continue
+                }
+                var scratch = head
+                let reparsed: MarkpactDocument? = (try? scratch.apply(body, seq: head.seq + 1)).map { MarkpactDocument(parsing: scratch.render()) }
+                if let reparsed, reparsed.blocks.map(\.id) != scratch.blocks.map(\.id) || reparsed.prose.count != scratch.prose.count {
+                    server.metrics.nack("bad_prose")
+                    answered[index] = Wire.nack(
+                        nil, "bad_prose", "prose segment \(segment) would open or close a markpact block (a fence line): send it as a block write",
+                        extra: extra)
+                }
+                continue
+            }
+            // A seed client's patch is made against the stripped block and its sha is of the stripped result.
+            if write.seedStyle, case .patch(let blockID, let patchText, let sha?) = write.request.change, !touched.contains(blockID),
+                let block = head.block(blockID)
+            {
+                touched.insert(blockID)
+                let stored = block.content
+                guard SeedContent.differs(stored) else { continue }
+                let dmp = DiffMatchPatch()
+                guard let patches = try? dmp.patchFromText(patchText) else { continue }
+                let result = dmp.patchApply(patches, to: SeedContent.strip(stored))
+                if result.applied.allSatisfy({ $0 }), SHA256.hexDigest(of: result.text) == sha {
+                    writes[index].request.change = .full(blockID: blockID, content: SeedContent.rewrap(result.text, like: stored))
+                }
+                continue
+            }
+            guard write.seedStyle, case .full(let blockID, let content) = write.request.change, !touched.contains(blockID) else {
+                if let blockID = write.request.change.blockID { touched.insert(blockID) }
+                continue
+            }
+            touched.insert(blockID)
+            guard !SeedContent.differs(content), let block = head.block(blockID) else { continue }
+            let stored = block.content
+            guard SeedContent.differs(stored) else { continue }
+            if content == SeedContent.strip(stored) {
+                var fields: [String: JSONValue] = [
+                    "block_id": .string(blockID), "seq": .int(block.versionSeq), "sha": .string(block.sha256), "unchanged": .bool(true),
+                ]
+                if write.type == "merge" { fields["merged"] = .bool(true) }
+                server.metrics.ack()
+                answered[index] = Wire.message("ack", fields)
+            }
+            // A real change is stored as sent (lossless; the seed's client replaces the whole block).
+        }
+        return answered
     }
 
     /// Stores writes with one append (in order) and returns their replies (ack or nack), in order.
-    private func commit(_ writes: [PreparedWrite]) async -> [String] {
-        let started = ContinuousClock.now
-        let outcomes: [WriteOutcome]
-        do { outcomes = try await server.log.append(writes.map(\.request)) } catch {
-            return writes.map { write in
-                server.metrics.nack("storage")
-                return Wire.nack(write.blockID, "storage", "the log could not store the change: \(error.message)")
+    private func commit(_ prepared: [PreparedWrite]) async -> [String] {
+        var checked = prepared
+        let answered = await precheck(&checked)
+        let writes = checked.indices.filter { answered[$0] == nil }.map { checked[$0] }
+        var replies = [String]()
+        if !writes.isEmpty {
+            let started = ContinuousClock.now
+            do {
+                let outcomes = try await server.log.append(writes.map(\.request))
+                let elapsed = ContinuousClock.now - started
+                replies = zip(writes, outcomes).map { write, outcome in
+                    server.metrics.commit(elapsed)
+                    return reply(to: write, outcome)
+                }
+            } catch {
+                replies = writes.map { write in
+                    server.metrics.nack("storage")
+                    return Wire.nack(write.type == "prose" ? nil : write.blockID, "storage", "the log could not store the change: \(error.message)")
+                }
             }
         }
-        let elapsed = ContinuousClock.now - started
-        return zip(writes, outcomes).map { write, outcome in
-            server.metrics.commit(elapsed)
-            return reply(to: write, outcome)
-        }
+        if answered.isEmpty { return replies }
+        var merged = [String]()
+        var next = replies.makeIterator()
+        for index in checked.indices { merged.append(answered[index] ?? next.next() ?? "") }
+        return merged
     }
 
     private func reply(to write: PreparedWrite, _ outcome: WriteOutcome) -> String {
@@ -561,6 +683,11 @@ final class SyncConnection: Sendable {
         switch outcome {
         case .appended(let event, _), .duplicate(let event):
             var fields: [String: JSONValue] = ["block_id": .string(blockID), "seq": .int(event.seq)]
+            if type == "prose" {
+                fields["block_id"] = nil
+                fields["index"] = write.proseIndex.map { .int($0) }
+                fields["kind"] = .string("prose")
+            }
             if let messageID { fields["id"] = .string(messageID) }
             if case .duplicate = outcome { fields["duplicate"] = .bool(true) }
             if case .appended(_, true) = outcome { fields["rebased"] = .bool(true) }
@@ -582,7 +709,7 @@ final class SyncConnection: Sendable {
             }
             if let messageID { extra["id"] = .string(messageID) }
             server.metrics.nack(error.code)
-            return Wire.nack(blockID, error.code, error.message, extra: extra)
+            return Wire.nack(type == "prose" ? nil : blockID, error.code, error.message, extra: extra)
         }
     }
 }

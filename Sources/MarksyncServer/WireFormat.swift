@@ -29,10 +29,23 @@ enum Wire {
         Self.message("error", ["reason": .string(reason), "message": .string(message)])
     }
 
+    /// The first message of a connection. `blocks` carries each block's sha256 as the seed's clients compute
+    /// it (of the content stripped of surrounding whitespace, `body.strip()`), so that `marksync push` of an
+    /// unchanged README sends nothing; `exact` carries the sha256 of the content byte for byte for the blocks
+    /// where the two differ (this project's clients compare with it).
     static func manifest(_ state: DocumentState, document: String) -> String {
         var blocks = [String: JSONValue]()
-        for block in state.blocks { blocks[block.id] = .string(block.sha256) }
-        return message("manifest", ["blocks": .object(blocks), "doc": .string(document), "seq": .int(state.seq)])
+        var exact = [String: JSONValue]()
+        for block in state.blocks {
+            let content = block.content
+            if SeedContent.differs(content) {
+                blocks[block.id] = .string(SeedContent.sha256(of: content))
+                exact[block.id] = .string(block.sha256)
+            } else {
+                blocks[block.id] = .string(block.sha256)
+            }
+        }
+        return message("manifest", ["blocks": .object(blocks), "exact": .object(exact), "doc": .string(document), "seq": .int(state.seq)])
     }
 
     /// Applies a committed event to `state` (a subscriber's view of the document, at the seq before the

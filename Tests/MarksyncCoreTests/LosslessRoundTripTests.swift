@@ -11,7 +11,7 @@ struct LosslessRoundTripTests {
     /// Every Markdown file of the test fixtures and the examples.
     static func markdownFiles() -> [String] {
         var files = [String]()
-        for folder in ["Tests/MarksyncCoreTests/Fixtures/markdown", "examples"] {
+        for folder in ["Tests/MarksyncCoreTests/Fixtures/markdown", "examples", "tools/interop/seed-examples"] {
             let root = repoRoot.appendingPathComponent(folder)
             guard let walker = FileManager.default.enumerator(atPath: root.path) else { continue }
             for case let relative as String in walker where relative.hasSuffix(".md") {

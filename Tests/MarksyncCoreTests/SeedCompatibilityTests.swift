@@ -63,6 +63,9 @@ struct SeedCompatibilityTests {
                 #expect(block.content == seed.content, "\(name) \(seed.block_id)")
                 #expect(block.sha256 == seed.sha256, "\(name) \(seed.block_id)")
             }
+            // Always: what the seed sees (stripped) and its sha, which the server advertises to its clients.
+            #expect(SeedContent.strip(block.content) == seed.content, "\(name) \(seed.block_id)")
+            #expect(block.seedSHA256 == seed.sha256, "\(name) \(seed.block_id)")
         }
     }
 }
