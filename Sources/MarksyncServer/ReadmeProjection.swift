@@ -126,6 +126,12 @@ final class ReadmeProjection: Sendable {
         }
     }
 
+    var debugState: String {
+        state.withLock { s in
+            "\(path): dirty \(s.dirty), failures \(s.failures) (\(s.lastError ?? "-")), retry at \(s.retryAt.map { "\($0)" } ?? "-"), stamp \(s.stamp.map { "\($0)" } ?? "nil"), observed \(s.observed.map { "\($0)" } ?? "nil"), on disk \(s.onDisk?.utf8.count ?? -1) B, last written \(s.lastWritten?.utf8.count ?? -1) B"
+        }
+    }
+
     /// Whether a write should be tried now (dirty, and past the back-off of a failure).
     func writeDue(at now: ContinuousClock.Instant) -> Bool {
         state.withLock { state in state.dirty && (state.retryAt.map { now >= $0 } ?? true) }
@@ -210,6 +216,11 @@ extension SyncServer {
             }
         }
         return problems
+    }
+
+    /// The projections' internal state in one line (for a test that failed to see a write).
+    public func projectionDebugState() -> String {
+        projectionList().map { $0.debugState }.joined(separator: "; ")
     }
 
     /// What someone should look at though the server is healthy: each README.md.conflict still present

@@ -104,6 +104,16 @@ struct ProjectionTests {
 
     static func read(_ path: String) -> String? { try? String(contentsOfFile: path, encoding: .utf8) }
 
+    /// Waits until README.md is `head`; on a timeout the failure says what the server knew.
+    static func expectProjected(_ head: String, server: ProjectingServer, paths: Paths, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        if try await waitUntil(timeout: .seconds(20), { Self.read(paths.readme) == head }) { return }
+        let file = Self.read(paths.readme) ?? ""
+        let recorded = try await server.log.projectedSeq(document: ProjectingServer.document, sha256: SHA256.hexDigest(of: Array(file.utf8)))
+        Issue.record(
+            "README.md not the head after 20 s: problems \(server.server.healthProblems()), file \(file.utf8.count) B (projection of seq \(recorded.map(String.init) ?? "none")), head \(head.utf8.count) B at seq \(try await server.log.headSeq(ProjectingServer.document)); \(server.server.projectionDebugState())",
+            sourceLocation: sourceLocation)
+    }
+
     /// A README emptied while the server was down, with more than 4,096 events since its last write, is
     /// restored from the log with a warning: never read as "delete every block".
     @Test func emptyReadmeWithManyEventsIsRestored() async throws {
@@ -256,7 +266,7 @@ struct ProjectionTests {
                 WriteRequest(document: ProjectingServer.document, author: "agent", change: .full(blockID: block, content: String(format: "agent %02d", index)))
             ])
             let head = try await server.log.head(ProjectingServer.document).render()
-            #expect(try await waitUntil(timeout: .seconds(20)) { Self.read(paths.readme) == head })
+            try await Self.expectProjected(head, server: server, paths: paths)
         }
         let seq = try await server.log.headSeq(ProjectingServer.document)
         let edited = loaded.replacingOccurrences(of: "block 1 line two", with: "block 1 edited in an old buffer")
@@ -289,7 +299,7 @@ struct ProjectionTests {
                 WriteRequest(document: ProjectingServer.document, author: "agent", change: .full(blockID: index < 9 ? created : Self.file(5), content: "agent \(index)"))
             ])
             let head = try await server.log.head(ProjectingServer.document).render()
-            #expect(try await waitUntil(timeout: .seconds(20)) { Self.read(paths.readme) == head })
+            try await Self.expectProjected(head, server: server, paths: paths)
         }
         let seq = try await server.log.headSeq(ProjectingServer.document)
         let edited = loaded.replacingOccurrences(of: "block 1 line two", with: "block 1 edited in an old buffer")
