@@ -137,6 +137,8 @@ public actor EventLog {
     var wokenDuringCommit: [String: Int] = [:]
     var notificationTask: Task<Void, Never>?
     var yjsWarmUp = YjsWarmUpState()
+    /// Told (events prepared, events in the batch) while a large batch is validated (`ingest`'s progress).
+    var appendProgress: (@Sendable (Int, Int) -> Void)?
 
     init(backend: any LogBackend, options: Options) {
         self.path = backend.location
@@ -211,7 +213,8 @@ public actor EventLog {
 
     /// The document's head seq.
     public func headSeq(_ document: String) async throws(StoreError) -> Int {
-        try await loadHead(document).state.seq
+        // The stored head when the state is not loaded yet: reading the history needs no replay.
+        try await storedHead(document).seq
     }
 
     // MARK: - Observing commits
