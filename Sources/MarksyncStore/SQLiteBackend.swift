@@ -301,6 +301,7 @@ final class SQLiteBackend: LogBackend {
         }
         var authorIDs = batch.authors
         var keys = batch.blockKeys
+        var lastKeys = [Int64: Int]()
         var result = InsertResult(authors: [:], keys: [:])
         let insertAuthor = try db.cachedStatement(sql: "INSERT INTO authors(name) VALUES (?)")
         let insertKey = try db.cachedStatement(sql: "INSERT INTO block_keys(doc, key, block_id) VALUES (?, ?, ?)")
@@ -324,7 +325,10 @@ final class SQLiteBackend: LogBackend {
                 if let key = keys[row.doc]?[blockID] {
                     block = key
                 } else {
-                    let key = (keys[row.doc]?.values.max() ?? 0) + 1
+                    // The next free key, computed once per document (a max over all keys per new block made
+                    // a first ingest of n blocks O(n²)).
+                    let key = (lastKeys[row.doc] ?? (keys[row.doc]?.values.max() ?? 0)) + 1
+                    lastKeys[row.doc] = key
                     try insertKey.execute(arguments: [row.doc, key, blockID])
                     keys[row.doc, default: [:]][blockID] = key
                     result.keys[row.doc, default: [:]][blockID] = key
