@@ -45,7 +45,8 @@ struct IngestCommand: AsyncParsableCommand {
         let text = try readTextFile(readme, what: "README")
         let document = log.doc ?? Self.defaultDocumentName(for: readme)
         let progress = ProgressLine("ingest", force: progress)
-        let eventLog = try await log.open(nextTo: readme)
+        // The Yjs checkpoints are a cache: `serve`, `export-yjs` or `rebuild` write them when needed.
+        let eventLog = try await log.open(nextTo: readme, options: LogOptions.batchWriteOptions)
         let result = try await eventLog.ingest(document: document, markdown: text, author: author) { done, total in
             progress.callback?(done, total)
         }

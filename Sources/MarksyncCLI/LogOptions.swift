@@ -55,8 +55,16 @@ struct LogOptions: ParsableArguments {
     static func isPostgres(_ location: String) -> Bool { location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") }
 
     /// Opens (or creates) the log.
-    func open(nextTo readme: String? = nil) async throws -> EventLog {
-        try await EventLog.open(database: logPath(nextTo: readme))
+    func open(nextTo readme: String? = nil, options: EventLog.Options = EventLog.Options()) async throws -> EventLog {
+        try await EventLog.open(database: logPath(nextTo: readme), options: options)
+    }
+
+    /// Options for a command that writes many events and exits: no Yjs warm-up in the background while it
+    /// writes (it would compete for the CPU, and the process may end before it is done).
+    static var batchWriteOptions: EventLog.Options {
+        var options = EventLog.Options()
+        options.warmsYjsCheckpoints = false
+        return options
     }
 
     /// Opens an existing log (a read command on a missing log is an error, not a new empty file).

@@ -194,6 +194,8 @@ struct ImportCommand: AsyncParsableCommand {
     @OptionGroup var log: LogOptions
     @Argument(help: "The export file (- for standard input).") var file: String
     @Flag(help: "Show progress on standard error even when it is not a terminal.") var progress = false
+    @Flag(help: "Do not write the Yjs checkpoints after the import (a cache: export-yjs or serve writes them when needed).")
+    var noYjsWarmUp = false
 
     func run() async throws {
         let path = log.logPath()
@@ -203,7 +205,8 @@ struct ImportCommand: AsyncParsableCommand {
         } else {
             text = try readTextFile(file, what: "export file")
         }
-        let eventLog = try await EventLog.open(database: path)
+        // The Yjs checkpoints are written after the events, not alongside (they would compete for the CPU).
+        let eventLog = try await EventLog.open(database: path, options: LogOptions.batchWriteOptions)
         guard try await eventLog.documents().isEmpty else {
             throw CLIError.failure("the log \(eventLog.path) is not empty; import into a new log (--db new.db, or an empty PostgreSQL database)")
         }
@@ -216,7 +219,11 @@ struct ImportCommand: AsyncParsableCommand {
         }
         let count = try await eventLog.importLog(lines: lines, progress: onProgress)
         progress.finish()
-        await warmYjs(eventLog)
+        if !noYjsWarmUp {
+            ProgressLine("import", force: self.progress).phase("writing Yjs checkpoints")
+            await warmYjs(eventLog)
+            ProgressLine("import", force: self.progress).finish()
+        }
         Console.out("imported \(count) events into \(eventLog.path)")
     }
 
