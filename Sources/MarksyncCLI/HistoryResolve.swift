@@ -10,7 +10,7 @@ extension EventLog {
         let revision: Revision
         do { revision = try Revision(parsing: text, now: now) } catch { throw CLIError.usage("\(what): \(error)") }
         let seq = try await resolve(revision, in: document)
-        let head = try await headSeq(document)
+        let head = try await storedHeadSeq(document)
         guard seq <= head else {
             throw CLIError.failure("\(what): \(document) has events 1…\(head); there is no seq \(seq) (HEAD is \(head))")
         }

@@ -138,6 +138,10 @@ func writeFileAtomically(_ path: String, _ text: String) throws {
 }
 
 
+/// A time as `2026-11-26 23:19:05` (UTC), for commands that do not take `--utc`; the history commands use
+/// ``TimeFormat`` (local time with its zone).
+func formatTime(_ ms: Int64) -> String { TimeFormat(utc: true).string(ms) }
+
 extension StoreError {
     /// The CLI's view of a store error.
     var cliError: CLIError {

@@ -213,7 +213,13 @@ public actor EventLog {
 
     /// The document's head seq.
     public func headSeq(_ document: String) async throws(StoreError) -> Int {
-        // The stored head when the state is not loaded yet: reading the history needs no replay.
+        try await loadHead(document).state.seq
+    }
+
+    /// The document's head seq without loading its state (the in-memory head when loaded, else the stored
+    /// one): what the history commands need, with no replay. Unlike ``headSeq(_:)`` it does not start
+    /// following the document (observers are told of commits from the seq a loaded head had).
+    public func storedHeadSeq(_ document: String) async throws(StoreError) -> Int {
         try await storedHead(document).seq
     }
 
