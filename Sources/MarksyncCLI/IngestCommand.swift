@@ -47,11 +47,12 @@ struct IngestCommand: AsyncParsableCommand {
         let progress = ProgressLine("ingest", force: progress)
         // The Yjs checkpoints are a cache: `serve`, `export-yjs` or `rebuild` write them when needed.
         let eventLog = try await log.open(nextTo: readme, options: LogOptions.batchWriteOptions)
-        let result = try await eventLog.ingest(document: document, markdown: text, author: author) { done, total in
+        let parsed = MarkpactDocument(parsing: text)
+        let result = try await eventLog.ingest(document: document, parsed: parsed, author: author) { done, total in
             progress.callback?(done, total)
         }
         progress.finish()
-        for warning in MarkpactDocument(parsing: text).warnings { printError("warning: \(readme):\(warning.line): \(warning.message)") }
+        for warning in parsed.warnings { printError("warning: \(readme):\(warning.line): \(warning.message)") }
         if json {
             Console.out(try jsonText(Output(doc: result.document, seq: result.seq, appended: result.appended)))
         } else {

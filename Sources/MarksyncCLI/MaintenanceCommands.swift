@@ -211,7 +211,8 @@ struct ImportCommand: AsyncParsableCommand {
             throw CLIError.failure("the log \(eventLog.path) is not empty; import into a new log (--db new.db, or an empty PostgreSQL database)")
         }
         let progress = ProgressLine("import", force: progress)
-        let lines: [Substring] = text.split(separator: "\n")
+        // Split on the newline byte: splitting by Character (grapheme clusters) took half a second on 10 MB.
+        let lines: [Substring] = text.utf8.split(separator: UInt8(ascii: "\n")).map { Substring($0) }
         var onProgress: (@Sendable (Int) -> Void)?
         if let callback = progress.callback {
             let total = Self.eventCount(lines)

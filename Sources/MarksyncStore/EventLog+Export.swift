@@ -113,7 +113,7 @@ extension EventLog {
 
         for text in lines {
             lineNumber += 1
-            if text.allSatisfy(\.isWhitespace) { continue }
+            if text.utf8.first != UInt8(ascii: "{"), text.allSatisfy(\.isWhitespace) { continue }
             let data = Data(text.utf8)
             // Event lines as `export` writes them (sorted keys: `type` last) are parsed once, not twice.
             let kind: ExportLineKind

@@ -20,6 +20,13 @@ extension EventLog {
     public func ingest(
         document: String, markdown: String, author: String, progress: (@Sendable (Int, Int) -> Void)? = nil
     ) async throws(StoreError) -> IngestResult {
+        try await ingest(document: document, parsed: MarkpactDocument(parsing: markdown), author: author, progress: progress)
+    }
+
+    /// ``ingest(document:markdown:author:progress:)`` of a README already parsed (a large README is parsed once).
+    public func ingest(
+        document: String, parsed target: MarkpactDocument, author: String, progress: (@Sendable (Int, Int) -> Void)? = nil
+    ) async throws(StoreError) -> IngestResult {
         var created = false
         if !(try await hasDocument(document)) {
             do {
@@ -29,7 +36,6 @@ extension EventLog {
                 created = false
             }
         }
-        let target = MarkpactDocument(parsing: markdown)
         var appended = 0
         // Concurrent writers may move the head between the diff and the commit: then diff again.
         for _ in 0..<5 {
