@@ -196,6 +196,7 @@ let package = Package(
         .executableTarget(
             name: "marksync-bench",
             dependencies: [
+                "MarksyncCLI",
                 "MarksyncCore",
                 "MarksyncStore",
                 "MarksyncTraces",

@@ -6,7 +6,7 @@ usage: readme-commands.py BINARY [--readme README.md] [--python PYTHON] [--list]
 
 Every line of the sections' ```sh blocks is a command (comments and `make …` lines aside: CI runs
 `make test` itself, and `make serve` is `serve` on a copy of an example, run here directly):
-  * `$M` is the binary; `…` the log of the ingested example; `[--opt value]` is kept, unless it lists
+  * `$M` is the binary; `…` the log of the ingested example; `cd` moves the later lines; `[--opt value]` is kept, unless it lists
     alternatives (`a | b`) or has a placeholder in capitals (`URL`, `F`);
   * the ports 8765 and 8080 become free ones; `marksync` (the Python seed) runs from PYTHON;
   * a command that serves or follows (`serve`, `watch`, `agent`, `orchestrate` without --dry-run, `api`,
@@ -95,7 +95,7 @@ def main():
     seed_bin = subprocess.run([python, "-c", "import sys, os; print(os.path.dirname(sys.executable))"], capture_output=True, text=True).stdout.strip()
     env["PATH"] = seed_bin + os.pathsep + env.get("PATH", "")
     sync_port, api_port = free_port(), free_port()
-    db = os.path.join("examples", "task-manager-api", ".marksync", "log.db")
+    db = os.path.join(work, "examples", "task-manager-api", ".marksync", "log.db")
 
     def substitute(command):
         command = command.replace("$M", binary).replace("…", db)
@@ -130,8 +130,14 @@ def main():
             print("FAILED: the server of the quick start did not start:\n" + finish(server), file=sys.stderr)
             return 1
 
+    cwd = work
     for section, command in commands:
         words = command.split()
+        if words and words[0] == "cd" and len(words) == 2:
+            # `cd` applies to the lines after it, as in a terminal.
+            cwd = os.path.normpath(os.path.join(cwd, words[1]))
+            record(section, command, os.path.isdir(cwd))
+            continue
         verb = words[1] if words and words[0] == binary and len(words) > 1 else (words[0] if words else "")
         long_running = (words and words[0] == binary and verb in LONG_RUNNING
                         and not (verb == "orchestrate" and "--dry-run" in words)
@@ -142,7 +148,7 @@ def main():
             stop(server)
             server = None
         if long_running:
-            process = start(command, work, env)
+            process = start(command, cwd, env)
             if verb == "serve":
                 said = wait_listening(process)
                 if not said:
@@ -160,7 +166,7 @@ def main():
             continue
         try:
             repl = verb == "shell" and "--script" not in words
-            run = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=work, env=env, input="HELP\nSTATUS\n" if repl else "",
+            run = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=cwd, env=env, input="HELP\nSTATUS\n" if repl else "",
                                  capture_output=True, text=True, timeout=60)
             if repl and run.returncode == 0 and "AGENT" not in run.stdout:
                 record(section, command, False, output="the REPL did not answer HELP: " + (run.stdout + run.stderr)[-1500:])

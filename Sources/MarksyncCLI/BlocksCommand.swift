@@ -6,7 +6,13 @@ struct BlocksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "blocks",
         abstract: "List the markpact blocks of a README: id, kind, lang, lines, size, sha256.",
-        discussion: "Warnings (duplicate ids, unclosed fences) go to standard error."
+        discussion: """
+            Warnings (duplicate ids, unclosed fences) go to standard error.
+
+            Examples:
+              marksync-log blocks
+              marksync-log blocks examples/task-manager-api/README.md --json | jq -r '.[].block_id'
+            """
     )
 
     @Argument(help: "The Markpact README to read.")

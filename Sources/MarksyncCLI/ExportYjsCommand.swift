@@ -11,6 +11,11 @@ struct ExportYjsCommand: AsyncParsableCommand {
         discussion: """
             The update loads in any Yjs (13.x) or pycrdt document: Y.applyUpdate(doc, bytes), then \
             doc.getMap("blocks"), doc.getArray("order"), doc.getMap("prose"), doc.getMap("meta"). See docs/crdt.md.
+
+            Examples:
+              marksync-log export-yjs --out doc.yjs
+              marksync-log export-yjs --at 40 --base64
+              marksync-log export-yjs --authors
             """)
 
     @OptionGroup var log: LogOptions

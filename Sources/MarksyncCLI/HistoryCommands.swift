@@ -3,74 +3,64 @@ import Foundation
 import MarksyncCore
 import MarksyncStore
 
-/// `marksync-log log`: the event history.
-struct LogCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "log", abstract: "Show the event history of a document.")
-
-    @OptionGroup var log: LogOptions
-    @Option(help: "Only events of this block.") var block: String?
-    @Option(help: "Only events by this author.") var author: String?
-    @Option(help: "From this seq.") var from: Int?
-    @Option(help: "Up to this seq.") var to: Int?
-    @Option(help: "At most this many events.") var limit: Int?
-    @Flag(help: "JSON lines, one event record per line.") var json = false
-
-    func run() async throws {
-        let eventLog = try await log.openExisting()
-        let document = try await log.document(in: eventLog)
-        let events = try await eventLog.history(
-            document, filter: HistoryFilter(block: block, author: author, from: from, to: to, limit: limit))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        for event in events {
-            if json {
-                Console.out(String(decoding: try encoder.encode(EventRecord(event)), as: UTF8.self))
-            } else {
-                Console.out(Self.summary(event))
-            }
-        }
-    }
-
-    static func summary(_ event: Event) -> String {
-        var line = "\(event.seq)\t\(formatTime(event.timestampMs))\t\(event.author)\t\(event.body.kind.name)"
-        if let block = event.body.blockID { line += "\t\(block)" }
-        switch event.body {
-        case .blockPatched(_, let patch, let length, _): line += "\t\(patch.utf8.count) B patch → \(length) chars"
-        case .blockReplaced(_, let content): line += "\t\(content.unicodeScalars.count) chars"
-        case .blockCreated(let created): line += "\tat \(created.index), \(created.content.unicodeScalars.count) chars"
-        case .proseEdited(let index, let text): line += "\tsegment \(index), \(text.unicodeScalars.count) chars"
-        case .reviewNote(let note): line += "\t\(note.verdict) on seq \(note.blockSeq): \(note.text.prefix(60))"
-        case .deployResult(let result): line += "\texit \(result.exitCode.map(String.init) ?? "-") in \(result.durationMs) ms"
-        case .lineEndingChanged(let ending): line += "\t\(ending.rawValue)"
-        case .blockDeleted, .blockHeaderChanged: break
-        }
-        return line
-    }
-}
-
-/// `marksync-log replay --to N`: the README (or one block) as it was at seq N.
+/// `marksync-log replay --to REV`: the README (or one block) as it was at a revision.
 struct ReplayCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "replay", abstract: "The README (or one block) as it was at a seq.")
+    static let configuration = CommandConfiguration(
+        commandName: "replay", abstract: "The README (or one block) as it was at a revision.",
+        discussion: """
+            A revision is a seq, HEAD, HEAD~N, an ISO time (the last event at or before it) or a relative time.
+
+            Examples:
+              marksync-log replay --to HEAD~1                 the README before the last event
+              marksync-log replay --to 2h --out old.md        as it was two hours ago, into old.md
+              marksync-log replay --to 2026-12-08T09:00 --block main.py
+              marksync-log replay --json | jq -r .content
+            """)
 
     @OptionGroup var log: LogOptions
-    @Option(help: "The seq (default: the head).") var to: Int?
+    @Option(help: "The revision: seq, HEAD~N, ISO time, or 2h/30m/3d (default: HEAD).") var to: String?
     @Option(help: "Write to this file (atomically) instead of standard output.") var out: String?
-    @Option(help: "Only this block's content.") var block: String?
+    @Option(help: "Only this block's content (id, path, unique suffix or kind).") var block: String?
+    @Flag(help: "Print {doc, seq, block, content} as JSON.") var json = false
+
+    struct Output: Encodable {
+        var doc: String
+        var seq: Int
+        var block: String?
+        var content: String
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(doc, forKey: .doc)
+            try container.encode(seq, forKey: .seq)
+            try container.encode(block, forKey: .block)  // null for the whole README
+            try container.encode(content, forKey: .content)
+        }
+
+        enum CodingKeys: String, CodingKey { case doc, seq, block, content }
+    }
 
     func run() async throws {
         let eventLog = try await log.openExisting()
         let document = try await log.document(in: eventLog)
-        let seq: Int
-        if let to { seq = to } else { seq = try await eventLog.headSeq(document) }
+        let seq = try await eventLog.seq(of: to ?? "HEAD", in: document, what: "--to")
         let state = try await eventLog.state(document, at: seq)
         var text: String
+        var blockID: String?
         if let block {
-            guard let found = state.block(block) else {
-                throw CLIError.failure("block \(block) does not exist at seq \(seq); `marksync-log log --block \(block)` shows its history")
+            let id = try await eventLog.blockID(block, in: document, state: state)
+            guard let found = state.block(id) else {
+                throw CLIError.failure("block \(id) does not exist at seq \(seq); `marksync-log log --block \(id)` shows its history")
             }
+            blockID = id
             text = found.content
         } else {
             text = state.render()
+        }
+        if json {
+            let encoded = try jsonText(Output(doc: document, seq: seq, block: blockID, content: text))
+            if let out { try writeFileAtomically(out, encoded + "\n") } else { Console.out(encoded) }
+            return
         }
         if let out {
             try writeFileAtomically(out, text)
@@ -81,203 +71,112 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 }
 
-/// `marksync-log diff A B`: a unified diff between two seqs.
+/// `marksync-log diff A [B]`: a unified diff between two revisions.
 struct DiffCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "diff", abstract: "Unified diff of the document (or one block) between two seqs.")
+        commandName: "diff", abstract: "Unified diff of the document (or one block) between two revisions.",
+        discussion: """
+            Revisions are seqs, HEAD, HEAD~N, ISO times or relative times (2h, 30m, 3d).
+
+            Examples:
+              marksync-log diff HEAD~1                   what the last event changed
+              marksync-log diff 12 40 --block main.py    one block between seq 12 and 40
+              marksync-log diff 1d HEAD                  everything since yesterday
+              marksync-log diff HEAD~5 --json
+            """)
 
     @OptionGroup var log: LogOptions
-    @Argument(help: "The older seq.") var from: Int
-    @Argument(help: "The newer seq (default: the head).") var to: Int?
-    @Option(help: "Only this block.") var block: String?
+    @Argument(help: "The older revision.") var from: String
+    @Argument(help: "The newer revision (default: HEAD).") var to: String?
+    @Option(help: "Only this block (id, path, unique suffix or kind).") var block: String?
+    @Flag(help: "Print {doc, from, to, block, diff} as JSON.") var json = false
+    @OptionGroup var display: DisplayOptions
+
+    struct Output: Encodable {
+        var doc: String
+        var from: Int
+        var to: Int
+        var block: String?
+        var diff: String
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(doc, forKey: .doc)
+            try container.encode(from, forKey: .from)
+            try container.encode(to, forKey: .to)
+            try container.encode(block, forKey: .block)
+            try container.encode(diff, forKey: .diff)
+        }
+
+        enum CodingKeys: String, CodingKey { case doc, from, to, block, diff }
+    }
 
     func run() async throws {
         let eventLog = try await log.openExisting()
         let document = try await log.document(in: eventLog)
-        let end: Int
-        if let to { end = to } else { end = try await eventLog.headSeq(document) }
-        var text = try await eventLog.diff(document, from: from, to: end, block: block)
+        let start = try await eventLog.seq(of: from, in: document, what: "the older revision")
+        let end = try await eventLog.seq(of: to ?? "HEAD", in: document, what: "the newer revision")
+        let blockID = try await block.asyncMap { try await eventLog.blockID($0, in: document) }
+        var text = try await eventLog.diff(document, from: start, to: end, block: blockID)
+        if json {
+            Console.out(try jsonText(Output(doc: document, from: start, to: end, block: blockID, diff: text)))
+            return
+        }
         if text.hasSuffix("\n") { text.removeLast() }
-        if !text.isEmpty { Console.out(text) }
+        if text.isEmpty { return }
+        let pager = display.startPager()
+        defer { pager?.finish() }
+        Console.out(display.style.diff(text))
     }
 }
 
 /// `marksync-log blame BLOCK`: each line with the event that last changed it.
 struct BlameCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "blame", abstract: "Each line of a block with the seq, author and time that last changed it.")
+        commandName: "blame", abstract: "Each line of a block with the seq, author and time that last changed it.",
+        discussion: """
+            The block is named by id, path, unique suffix or kind; an ambiguous or unknown name lists the candidates.
+
+            Examples:
+              marksync-log blame main.py
+              marksync-log blame app/main.py --at HEAD~3
+              marksync-log blame run --at 2h --utc
+              marksync-log blame markpact:file=app/main.py --json
+            """)
 
     @OptionGroup var log: LogOptions
-    @Argument(help: "The block id, e.g. markpact:file=app/main.py.") var block: String
-    @Option(help: "As of this seq (default: the head).") var at: Int?
+    @Argument(help: "The block: id, path, unique suffix or kind (main.py, app/main.py, run).") var block: String
+    @Option(help: "As of this revision: seq, HEAD~N, ISO time, 2h (default: HEAD).") var at: String?
     @Flag(help: "A JSON list of {line, text, seq, author, ts}.") var json = false
+    @OptionGroup var display: DisplayOptions
 
     func run() async throws {
         let eventLog = try await log.openExisting()
         let document = try await log.document(in: eventLog)
-        let lines = try await eventLog.blame(document, block: block, at: at)
+        let seq = try await eventLog.seq(of: at ?? "HEAD", in: document, what: "--at")
+        let blockID = try await eventLog.blockID(block, in: document, state: try await eventLog.state(document, at: seq))
+        let lines = try await eventLog.blame(document, block: blockID, at: seq)
         if json {
             Console.out(try jsonText(lines))
             return
         }
-        let seqWidth = String(lines.map(\.seq).max() ?? 0).count
-        let authorWidth = min(20, lines.map(\.author.count).max() ?? 0)
-        let numberWidth = String(lines.count).count
+        let style = display.style
+        let times = display.times
+        let seqWidth = max(3, String(lines.map(\.seq).max() ?? 0).count)
+        let authorWidth = max(6, min(20, lines.map(\.author.count).max() ?? 0))
+        let numberWidth = max(4, String(lines.count).count)
+        let timeWidth = times.string(0).count
+        let pager = display.startPager()
+        defer { pager?.finish() }
+        Console.out(
+            style.paint(
+                "\(leftPadded("SEQ", seqWidth)) \(padded("AUTHOR", authorWidth)) \(padded("TIME", timeWidth)) \(leftPadded("LINE", numberWidth))  TEXT",
+                .dim))
         for line in lines {
             Console.out(
-                "\(leftPadded(String(line.seq), seqWidth)) \(padded(String(line.author.prefix(20)), authorWidth)) "
-                    + "\(formatTime(line.ts)) \(leftPadded(String(line.line), numberWidth))) \(line.text)")
+                "\(style.paint(leftPadded(String(line.seq), seqWidth), .yellow)) \(style.paint(padded(String(line.author.prefix(20)), authorWidth), .cyan)) "
+                    + "\(times.string(line.ts)) \(leftPadded(String(line.line), numberWidth))) \(line.text)")
         }
-    }
-}
-
-/// `marksync-log verify`: hash chain, checkpoints and projections against a full replay.
-struct VerifyCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "verify",
-        abstract: "Check the hash chain, checkpoints and projections against a full replay.",
-        discussion: "Exit code 0 when clean, 3 when the log is damaged (the first bad seq is named), 1 on other failures."
-    )
-
-    @OptionGroup var log: LogOptions
-    @Flag(help: "Print the report as JSON.") var json = false
-
-    struct Output: Encodable {
-        var ok: Bool
-        var documents: Int
-        var events: Int
-        var checkpoints: Int
-        var problems: [Problem]
-        struct Problem: Encodable {
-            var doc: String
-            var seq: Int?
-            var message: String
-        }
-    }
-
-    func run() async throws {
-        let eventLog = try await log.openExisting()
-        let progress = ProgressLine("verify")
-        let report = try await eventLog.verify(progress: progress.callback)
-        progress.finish()
-        if json {
-            Console.out(
-                try jsonText(
-                    Output(
-                        ok: report.isClean, documents: report.documents, events: report.events, checkpoints: report.checkpoints,
-                        problems: report.problems.map { .init(doc: $0.document, seq: $0.seq, message: $0.message) })))
-        } else {
-            for problem in report.problems { Console.out("CORRUPT \(problem)") }
-            Console.out(
-                "\(report.isClean ? "ok" : "damaged"): \(report.documents) document(s), \(report.events) events, "
-                    + "\(report.checkpoints) checkpoints checked")
-        }
-        if !report.isClean {
-            let first = report.problems[0]
-            throw CLIError(message: "the log is damaged; first problem: \(first)", exitCode: 3)
-        }
-    }
-}
-
-/// `marksync-log rebuild`: recompute every projection from the log.
-struct RebuildCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "rebuild", abstract: "Recompute every projection (checkpoints, heads) from the log.")
-
-    @OptionGroup var log: LogOptions
-    @Option(help: "Also write the README of the document (atomically) to this file.") var out: String?
-
-    func run() async throws {
-        let eventLog = try await log.openExisting()
-        let progress = ProgressLine("rebuild")
-        let written = try await eventLog.rebuild(progress: progress.callback)
-        progress.finish()
-        await warmYjs(eventLog)
-        if let out {
-            let document = try await log.document(in: eventLog)
-            try writeFileAtomically(out, try await eventLog.head(document).render())
-        }
-        Console.out("rebuilt: \(written) checkpoint(s) written")
-    }
-}
-
-/// `marksync-log stats`: figures of a log.
-struct StatsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "stats", abstract: "Events, documents, bytes on disk, compression ratio, checkpoints.")
-
-    @OptionGroup var log: LogOptions
-    @Flag(help: "Print JSON.") var json = false
-
-    func run() async throws {
-        let eventLog = try await log.openExisting()
-        let stats = try await eventLog.stats()
-        if json {
-            Console.out(try jsonText(stats))
-            return
-        }
-        Console.out("documents          \(stats.documents)")
-        Console.out("events             \(stats.events)")
-        Console.out("authors            \(stats.authors)")
-        Console.out("checkpoints        \(stats.checkpoints) (\(stats.checkpointBytes) bytes)")
-        Console.out("payload bytes      \(stats.payloadBytesStored) stored, \(stats.payloadBytesDecoded) decoded (ratio \(String(format: "%.2f", stats.compressionRatio)), \(stats.lz4Events) LZ4)")
-        Console.out("file bytes         \(stats.fileBytes) + \(stats.walBytes) WAL (\(String(format: "%.1f", stats.bytesPerEvent)) bytes/event)")
-    }
-}
-
-/// `marksync-log export`: the log as JSON lines.
-struct ExportCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "export", abstract: "Write the whole log as JSON lines (a portable backup).")
-
-    @OptionGroup var log: LogOptions
-    @Option(help: "Write to this file instead of standard output.") var out: String?
-
-    func run() async throws {
-        let eventLog = try await log.openExisting()
-        let progress = ProgressLine("export")
-        if let out {
-            _ = FileManager.default.createFile(atPath: out + ".tmp", contents: nil)
-            guard let handle = FileHandle(forWritingAtPath: out + ".tmp") else { throw CLIError.failure("cannot write \(out)") }
-            try await eventLog.export(to: handle, progress: progress.callback)
-            try handle.synchronize()
-            try handle.close()
-            guard rename(out + ".tmp", out) == 0 else { throw CLIError.failure("cannot write \(out)") }
-        } else {
-            try await eventLog.export(to: FileHandle.standardOutput, progress: progress.callback)
-        }
-        progress.finish()
-    }
-}
-
-/// `marksync-log import F`: a backup into a new log.
-struct ImportCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "import", abstract: "Load a JSON-lines backup into a new log; the result is identical to the exported log.")
-
-    @OptionGroup var log: LogOptions
-    @Argument(help: "The export file (- for standard input).") var file: String
-
-    func run() async throws {
-        let path = log.logPath()
-        let text: String
-        if file == "-" {
-            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-        } else {
-            text = try readTextFile(file, what: "export file")
-        }
-        let eventLog = try await EventLog.open(database: path)
-        guard try await eventLog.documents().isEmpty else {
-            throw CLIError.failure("the log \(eventLog.path) is not empty; import into a new log (--db new.db, or an empty PostgreSQL database)")
-        }
-        let progress = ProgressLine("import")
-        var onProgress: (@Sendable (Int) -> Void)?
-        if let callback = progress.callback { onProgress = { done in callback(done, 0) } }
-        let lines: [Substring] = text.split(separator: "\n")
-        let count = try await eventLog.importLog(lines: lines, progress: onProgress)
-        progress.finish()
-        await warmYjs(eventLog)
-        Console.out("imported \(count) events into \(eventLog.path)")
     }
 }
 

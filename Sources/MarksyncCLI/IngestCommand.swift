@@ -11,6 +11,13 @@ struct IngestCommand: AsyncParsableCommand {
         discussion: """
             The first ingest of a file creates the document (one event per block plus prose). A later ingest of \
             an edited file appends only what changed: patches, new and deleted blocks, prose edits. Prints the head seq.
+            The log is .marksync/log.db next to the README (unless --db or MARKSYNC_DB says otherwise); the other \
+            commands find it from that folder or any folder below it.
+
+            Examples:
+              marksync-log ingest README.md
+              marksync-log ingest examples/task-manager-api/README.md --author alice
+              marksync-log ingest README.md --db shared.db --doc tasks --json
             """
     )
 
@@ -25,6 +32,9 @@ struct IngestCommand: AsyncParsableCommand {
     @Flag(help: "Print {doc, seq, appended} as JSON.")
     var json = false
 
+    @Flag(help: "Show progress on standard error even when it is not a terminal.")
+    var progress = false
+
     struct Output: Encodable {
         var doc: String
         var seq: Int
@@ -34,9 +44,15 @@ struct IngestCommand: AsyncParsableCommand {
     func run() async throws {
         let text = try readTextFile(readme, what: "README")
         let document = log.doc ?? Self.defaultDocumentName(for: readme)
-        let eventLog = try await log.open(nextTo: readme)
-        let result = try await eventLog.ingest(document: document, markdown: text, author: author)
-        for warning in MarkpactDocument(parsing: text).warnings { printError("warning: \(readme):\(warning.line): \(warning.message)") }
+        let progress = ProgressLine("ingest", force: progress)
+        // The Yjs checkpoints are a cache: `serve`, `export-yjs` or `rebuild` write them when needed.
+        let eventLog = try await log.open(nextTo: readme, options: LogOptions.batchWriteOptions)
+        let parsed = MarkpactDocument(parsing: text)
+        let result = try await eventLog.ingest(document: document, parsed: parsed, author: author) { done, total in
+            progress.callback?(done, total)
+        }
+        progress.finish()
+        for warning in parsed.warnings { printError("warning: \(readme):\(warning.line): \(warning.message)") }
         if json {
             Console.out(try jsonText(Output(doc: result.document, seq: result.seq, appended: result.appended)))
         } else {

@@ -30,6 +30,11 @@ public enum Console {
         if let capture { capture.write(text, error: false) } else { FileHandle.standardOutput.write(Data(text.utf8)) }
     }
 
+    /// Writes progress text to standard error as it is (no newline; in-process runs capture it too).
+    static func progress(_ text: String) {
+        if let capture { capture.write(text, error: true) } else { FileHandle.standardError.write(Data(text.utf8)) }
+    }
+
     /// Writes a line to standard error.
     static func err(_ line: String) {
         if let capture {

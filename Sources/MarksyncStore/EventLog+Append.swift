@@ -173,12 +173,16 @@ extension EventLog {
         var seenClientIDs: [String: [String: Event]] = [:]
         let now = Self.nowMs()
         let duplicates = try await storedDuplicates(in: batch)
+        let total = batch.reduce(0) { $0 + $1.count }
+        var done = 0
 
         for requests in batch {
             var outcomes = [WriteOutcome]()
             // Each document's head seq when this caller's requests are taken up (for `expectedHeadSeq`).
             var startOfRequests = [String: Int]()
             for request in requests {
+                done += 1
+                if let appendProgress, done % 2048 == 0 { appendProgress(done, total) }
                 var head: Head
                 // Taken out of the dictionary so the block buffers stay uniquely referenced (no copy per event).
                 if let copy = out.work.removeValue(forKey: request.document) {

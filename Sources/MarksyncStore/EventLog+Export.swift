@@ -113,10 +113,17 @@ extension EventLog {
 
         for text in lines {
             lineNumber += 1
-            if text.allSatisfy(\.isWhitespace) { continue }
+            if text.utf8.first != UInt8(ascii: "{"), text.allSatisfy(\.isWhitespace) { continue }
             let data = Data(text.utf8)
-            guard let kind = try? decoder.decode(ExportLineKind.self, from: data) else {
-                throw StoreError(.badImport, "line \(lineNumber) is not a JSON object")
+            // Event lines as `export` writes them (sorted keys: `type` last) are parsed once, not twice.
+            let kind: ExportLineKind
+            if sawHeader, text.hasSuffix(#""type":"event"}"#) {
+                kind = ExportLineKind(type: "event", format: nil)
+            } else {
+                guard let decoded = try? decoder.decode(ExportLineKind.self, from: data) else {
+                    throw StoreError(.badImport, "line \(lineNumber) is not a JSON object")
+                }
+                kind = decoded
             }
             if !sawHeader {
                 guard kind.format == "marksync-log-export", let header = try? decoder.decode(ExportHeader.self, from: data) else {

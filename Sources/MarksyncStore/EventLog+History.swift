@@ -13,44 +13,117 @@ public struct BlameLine: Sendable, Equatable, Codable {
     public var ts: Int64
 }
 
-/// Filters of `log`.
+/// Filters of `log`, applied in the database (a page costs O(page), not O(log)).
 public struct HistoryFilter: Sendable, Equatable {
+    /// Only events of this block (its exact id; an id the document never had gives no events).
     public var block: String?
+    /// Only events by this author.
     public var author: String?
     public var kinds: Set<EventKind>?
+    /// Only seqs in `from…to`.
     public var from: Int?
     public var to: Int?
+    /// Only events recorded at or after / at or before these times (Unix milliseconds).
+    public var sinceMs: Int64?
+    public var untilMs: Int64?
+    /// At most this many events (after `offset` skipped ones).
     public var limit: Int?
-    public init(block: String? = nil, author: String? = nil, kinds: Set<EventKind>? = nil, from: Int? = nil, to: Int? = nil, limit: Int? = nil) {
+    /// Skip this many matching events first (paging).
+    public var offset: Int
+    /// Highest seq first (`log`'s default, like git); oldest first otherwise.
+    public var newestFirst: Bool
+    public init(
+        block: String? = nil, author: String? = nil, kinds: Set<EventKind>? = nil, from: Int? = nil, to: Int? = nil, limit: Int? = nil,
+        sinceMs: Int64? = nil, untilMs: Int64? = nil, offset: Int = 0, newestFirst: Bool = false
+    ) {
         self.block = block
         self.author = author
         self.kinds = kinds
         self.from = from
         self.to = to
         self.limit = limit
+        self.sinceMs = sinceMs
+        self.untilMs = untilMs
+        self.offset = offset
+        self.newestFirst = newestFirst
     }
 }
 
 extension EventLog {
-    /// The events of a document that pass the filter, in seq order (paged in short read transactions).
+    /// The events of a document that pass the filter, oldest first (or newest first with
+    /// ``HistoryFilter/newestFirst``). Filters run in the database and pages are read by keyset on seq in
+    /// short read transactions, so `limit: 3` reads three rows whatever the size of the log; the document's
+    /// state is not loaded.
     public func history(_ document: String, filter: HistoryFilter = HistoryFilter()) async throws(StoreError) -> [Event] {
-        let headSeq = try await self.headSeq(document)
-        var after = max(0, (filter.from ?? 1) - 1)
-        let last = min(filter.to ?? headSeq, headSeq)
+        let (doc, headSeq) = try await storedHead(document)
+        var blockIDs = heads[document]?.blockIDs ?? [:]
+        var query = HistoryQuery(
+            after: max(0, (filter.from ?? 1) - 1), through: min(filter.to ?? headSeq, headSeq), newestFirst: filter.newestFirst, limit: 0)
+        if let block = filter.block {
+            if heads[document]?.blockKeys[block] == nil { blockIDs = try await backend.blockKeys(doc: doc) }
+            guard let key = blockIDs.first(where: { $0.value == block })?.key else { return [] }
+            query.block = key
+        }
+        if let author = filter.author {
+            if authorIDs[author] == nil { try await loadAuthors() }
+            guard let id = authorIDs[author] else { return [] }
+            query.author = id
+        }
+        query.kinds = filter.kinds.map { $0.map { Int($0.rawValue) }.sorted() }
+        query.sinceMs = filter.sinceMs
+        query.untilMs = filter.untilMs
+        var skip = max(0, filter.offset)
         var out = [Event]()
-        while after < last {
-            let page = try await events(document, after: after, limit: min(Self.pageSize, last - after))
+        while query.after < query.through {
+            let wanted = filter.limit.map { $0 - out.count + skip } ?? Int.max
+            if wanted <= 0 { break }
+            query.limit = min(Self.pageSize, wanted)
+            let page = try await backend.historyEvents(doc: doc, query)
             if page.isEmpty { break }
-            for event in page {
-                if let block = filter.block, event.body.blockID != block { continue }
-                if let author = filter.author, event.author != author { continue }
-                if let kinds = filter.kinds, !kinds.contains(event.body.kind) { continue }
-                out.append(event)
-                if let limit = filter.limit, out.count >= limit { return out }
+            blockIDs = try await names(covering: page, doc: doc, blockIDs: blockIDs)
+            for raw in page {
+                if skip > 0 {
+                    skip -= 1
+                    continue
+                }
+                out.append(try Self.decode(raw, document: document, blockIDs: blockIDs, authors: authorNames))
             }
-            after = page.last!.seq
+            if page.count < query.limit { break }
+            if filter.newestFirst { query.through = page.last!.seq - 1 } else { query.after = page.last!.seq }
         }
         return out
+    }
+
+    /// The document's id and head seq as stored (no replay when the head is not loaded yet).
+    func storedHead(_ document: String) async throws(StoreError) -> (id: Int64, seq: Int) {
+        if let head = heads[document] { return (head.id, head.state.seq) }
+        guard let row = try await backend.documentRow(document) else {
+            throw StoreError(.unknownDocument, "there is no document \(document) in \(path); `marksync-log ingest` creates one")
+        }
+        return (row.id, row.headSeq)
+    }
+
+    /// Every block id the document has ever had (the ids a block reference is resolved against), without
+    /// loading its state.
+    public func knownBlockIDs(_ document: String) async throws(StoreError) -> [String] {
+        if let head = heads[document] { return Array(head.blockKeys.keys) }
+        let (doc, _) = try await storedHead(document)
+        return Array(try await backend.blockKeys(doc: doc).values)
+    }
+
+    /// The seq of the last event at or before a time (0 when the document had no event yet then).
+    public func seq(_ document: String, atOrBeforeMs ms: Int64) async throws(StoreError) -> Int {
+        let (doc, _) = try await storedHead(document)
+        return try await backend.seq(doc: doc, atOrBeforeMs: ms)
+    }
+
+    /// A revision as a seq of the document: `HEAD~N` counts back from the head, a time is the last event at
+    /// or before it.
+    public func resolve(_ revision: Revision, in document: String) async throws(StoreError) -> Int {
+        let (_, head) = try await storedHead(document)
+        if let seq = revision.seq(head: head) { return seq }
+        guard case .time(let ms) = revision else { return head }
+        return try await seq(document, atOrBeforeMs: ms)
     }
 
     /// A unified diff of the README (or of one block) between two seqs.
@@ -103,6 +176,61 @@ extension EventLog {
             if rows.contains(where: { authorNames[$0.author] == nil }) { try await loadAuthors() }
             for row in rows { out[row.seq] = (authorNames[row.author] ?? "?", row.ts) }
             start += 500
+        }
+        return out
+    }
+}
+
+/// What one event did to the text it touches: its block's content (or its prose segment) before and after.
+public struct EventTextChange: Sendable, Equatable {
+    /// The seq of the event.
+    public var seq: Int
+    /// What changed: the block id, or `prose[N]`.
+    public var name: String
+    public var old: String
+    public var new: String
+}
+
+extension EventLog {
+    /// For each of these seqs, the text its event changed, before and after (`log -p`, `log --stat`). Events
+    /// that change no text (review notes, deploy results, line endings, headers) have no entry. Replays
+    /// once from the state before the lowest seq to the highest.
+    public func textChanges(_ document: String, seqs: [Int]) async throws(StoreError) -> [Int: EventTextChange] {
+        guard let low = seqs.min(), let high = seqs.max(), low >= 1 else { return [:] }
+        let wanted = Set(seqs)
+        var state = try await self.state(document, at: low - 1)
+        var out = [Int: EventTextChange]()
+        while state.seq < high {
+            let page = try await events(document, after: state.seq, limit: min(Self.pageSize, high - state.seq))
+            if page.isEmpty { break }
+            for event in page {
+                var name: String?
+                var old = ""
+                if wanted.contains(event.seq) {
+                    switch event.body {
+                    case .proseEdited(let index, _):
+                        name = "prose[\(index)]"
+                        old = index < state.prose.count ? state.prose[index] : ""
+                    case .blockPatched, .blockReplaced, .blockCreated, .blockDeleted:
+                        if let id = event.body.blockID {
+                            name = id
+                            old = state.block(id)?.content ?? ""
+                        }
+                    default: break
+                    }
+                }
+                do { try state.apply(event.body, seq: event.seq) } catch {
+                    throw StoreError(.corrupt, "event \(event.seq) of \(document) does not apply: \(error)")
+                }
+                guard let name else { continue }
+                var new = ""
+                if case .proseEdited(let index, _) = event.body {
+                    new = index < state.prose.count ? state.prose[index] : ""
+                } else {
+                    new = state.block(name)?.content ?? ""
+                }
+                out[event.seq] = EventTextChange(seq: event.seq, name: name, old: old, new: new)
+            }
         }
         return out
     }

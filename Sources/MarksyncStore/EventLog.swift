@@ -141,6 +141,8 @@ public actor EventLog {
     var wokenDuringCommit: [String: Int] = [:]
     var notificationTask: Task<Void, Never>?
     var yjsWarmUp = YjsWarmUpState()
+    /// Told (events prepared, events in the batch) while a large batch is validated (`ingest`'s progress).
+    var appendProgress: (@Sendable (Int, Int) -> Void)?
 
     init(backend: any LogBackend, options: Options) {
         self.path = backend.location
@@ -216,6 +218,13 @@ public actor EventLog {
     /// The document's head seq.
     public func headSeq(_ document: String) async throws(StoreError) -> Int {
         try await loadHead(document).state.seq
+    }
+
+    /// The document's head seq without loading its state (the in-memory head when loaded, else the stored
+    /// one): what the history commands need, with no replay. Unlike ``headSeq(_:)`` it does not start
+    /// following the document (observers are told of commits from the seq a loaded head had).
+    public func storedHeadSeq(_ document: String) async throws(StoreError) -> Int {
+        try await storedHead(document).seq
     }
 
     // MARK: - Observing commits

@@ -43,6 +43,24 @@ struct InsertResult: Sendable {
     var keys: [Int64: [String: Int]]
 }
 
+/// One page of `log`, filtered and ordered in the database (the filters are pushed into SQL so a page
+/// costs O(page), whatever the log's size).
+struct HistoryQuery: Sendable {
+    /// Seqs in (`after`, `through`].
+    var after: Int
+    var through: Int
+    /// Only this block key / author id / these kinds, when set.
+    var block: Int?
+    var author: Int64?
+    var kinds: [Int]?
+    /// Only events with `sinceMs <= ts <= untilMs`, when set.
+    var sinceMs: Int64?
+    var untilMs: Int64?
+    /// Highest seq first.
+    var newestFirst: Bool
+    var limit: Int
+}
+
 /// Counts the backend reads for ``LogStats``.
 struct BackendCounts: Sendable {
     var documents = 0
@@ -85,6 +103,11 @@ protocol LogBackend: Sendable {
     // Events
     /// Rows in (`after`, `through`], in seq order, at most `limit`.
     func rawEvents(doc: Int64, after: Int, through: Int, limit: Int) async throws(StoreError) -> [RawEvent]
+    /// One page of history: the rows that pass the query's filters, ordered by seq (descending when
+    /// `newestFirst`), at most `limit`.
+    func historyEvents(doc: Int64, _ query: HistoryQuery) async throws(StoreError) -> [RawEvent]
+    /// The seq of the last event at or before a time (0 when none): what a time means as a revision.
+    func seq(doc: Int64, atOrBeforeMs ms: Int64) async throws(StoreError) -> Int
     /// The seqs of stored events carrying these client message ids.
     func seqs(doc: Int64, clientIDs: [String]) async throws(StoreError) -> [String: Int]
     /// Author id and time of some events.

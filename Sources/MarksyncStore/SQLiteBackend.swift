@@ -201,6 +201,51 @@ final class SQLiteBackend: LogBackend {
         }
     }
 
+    func historyEvents(doc: Int64, _ query: HistoryQuery) async throws(StoreError) -> [RawEvent] {
+        var sql = "SELECT seq, ts, author, kind, block, base_seq, client_id, codec, payload, hash FROM events WHERE doc = ? AND seq > ? AND seq <= ?"
+        var arguments: StatementArguments = [doc, query.after, query.through]
+        if let block = query.block {
+            sql += " AND block = ?"
+            arguments += [block]
+        }
+        if let author = query.author {
+            sql += " AND author = ?"
+            arguments += [author]
+        }
+        if let kinds = query.kinds {
+            sql += " AND kind IN (\(kinds.map { _ in "?" }.joined(separator: ",")))"
+            arguments += StatementArguments(kinds)
+        }
+        if let since = query.sinceMs {
+            sql += " AND ts >= ?"
+            arguments += [since]
+        }
+        if let until = query.untilMs {
+            sql += " AND ts <= ?"
+            arguments += [until]
+        }
+        sql += query.newestFirst ? " ORDER BY seq DESC LIMIT ?" : " ORDER BY seq LIMIT ?"
+        arguments += [max(0, query.limit)]
+        let statementArguments = arguments
+        return try await read { [sql] db in
+            var out = [RawEvent]()
+            let cursor = try Row.fetchCursor(db, sql: sql, arguments: statementArguments)
+            while let row = try cursor.next() {
+                out.append(
+                    RawEvent(
+                        seq: row[0], timestampMs: row[1], author: row[2], kind: row[3], block: row[4], baseSeq: row[5], clientID: row[6],
+                        codec: row[7], payload: [UInt8](row[8] as Data), hash: [UInt8](row[9] as Data)))
+            }
+            return out
+        }
+    }
+
+    func seq(doc: Int64, atOrBeforeMs ms: Int64) async throws(StoreError) -> Int {
+        try await read { db in
+            try Int.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM events WHERE doc = ? AND ts <= ?", arguments: [doc, ms]) ?? 0
+        }
+    }
+
     func seqs(doc: Int64, clientIDs: [String]) async throws(StoreError) -> [String: Int] {
         if clientIDs.isEmpty { return [:] }
         var out = [String: Int]()
@@ -256,6 +301,7 @@ final class SQLiteBackend: LogBackend {
         }
         var authorIDs = batch.authors
         var keys = batch.blockKeys
+        var lastKeys = [Int64: Int]()
         var result = InsertResult(authors: [:], keys: [:])
         let insertAuthor = try db.cachedStatement(sql: "INSERT INTO authors(name) VALUES (?)")
         let insertKey = try db.cachedStatement(sql: "INSERT INTO block_keys(doc, key, block_id) VALUES (?, ?, ?)")
@@ -279,7 +325,10 @@ final class SQLiteBackend: LogBackend {
                 if let key = keys[row.doc]?[blockID] {
                     block = key
                 } else {
-                    let key = (keys[row.doc]?.values.max() ?? 0) + 1
+                    // The next free key, computed once per document (a max over all keys per new block made
+                    // a first ingest of n blocks O(n²)).
+                    let key = (lastKeys[row.doc] ?? (keys[row.doc]?.values.max() ?? 0)) + 1
+                    lastKeys[row.doc] = key
                     try insertKey.execute(arguments: [row.doc, key, blockID])
                     keys[row.doc, default: [:]][blockID] = key
                     result.keys[row.doc, default: [:]][blockID] = key

@@ -3,6 +3,14 @@ import MarksyncCLI
 import MarksyncCore
 import Testing
 
+/// The seqs `log --json` prints for these arguments, in its order.
+func logSeqs(_ arguments: [String]) async throws -> [Int] {
+    struct Record: Decodable { var seq: Int }
+    let result = await runCLI(["log", "--json"] + arguments)
+    #expect(result.code == 0, "\(result.err)")
+    return try result.out.split(separator: "\n").map { try JSONDecoder().decode(Record.self, from: Data($0.utf8)).seq }
+}
+
 /// The history commands, run in-process on a real log file.
 struct HistoryCommandTests {
     /// A folder with a README ingested twice (the second time with edits); returns the README path and db.
@@ -32,7 +40,7 @@ struct HistoryCommandTests {
 
     @Test func replayGivesEachVersionBack() async throws {
         let (_, db, original, edited) = try await prepared()
-        let headSeq = try #require(Int((await runCLI(["log", "--db", db])).out.split(separator: "\n").last?.split(separator: "\t").first ?? ""))
+        let headSeq = try await logSeqs(["--db", db, "-n", "1"]).first ?? 0
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("replay-\(UUID().uuidString).md").path
         #expect((await runCLI(["replay", "--db", db, "--to", String(headSeq - 1), "--out", out])).code == 0)
         #expect(try String(contentsOfFile: out, encoding: .utf8) == original)
@@ -49,9 +57,10 @@ struct HistoryCommandTests {
         let (_, db, _, _) = try await prepared()
         let log = await runCLI(["log", "--db", db, "--author", "bob"])
         let lines = log.out.split(separator: "\n")
-        #expect(lines.count == 1)
-        #expect(lines.first?.contains("markpact:run") == true)
-        let seq = try #require(Int(lines[0].split(separator: "\t")[0]))
+        #expect(lines.count == 2)  // the header and bob's one event
+        #expect(lines.first?.hasPrefix("SEQ") == true)
+        #expect(lines.last?.contains("markpact:run") == true)
+        let seq = try #require(try await logSeqs(["--db", db, "--author", "bob"]).first)
         let diff = await runCLI(["diff", "--db", db, String(seq - 1), String(seq), "--block", "markpact:run"])
         #expect(diff.out.contains("+uvicorn app.main:app --port 9000"))
         #expect(diff.out.contains("-uvicorn app.main:app --host 0.0.0.0"))
@@ -77,11 +86,21 @@ struct HistoryCommandTests {
         #expect(verify.out.contains("ok:"))
         let stats = await runCLI(["stats", "--db", db, "--json"])
         #expect(stats.out.contains("\"events\""))
+        // snake_case like every other JSON output, with the derived figures.
+        for key in ["payload_bytes_stored", "payload_bytes_decoded", "checkpoint_bytes", "lz4_events", "file_bytes", "wal_bytes", "bytes_per_event", "compression_ratio"] {
+            #expect(stats.out.contains("\"\(key)\""), "\(key) missing in \(stats.out)")
+        }
+        #expect(!stats.out.contains("payloadBytesStored"))
         let folder = URL(fileURLWithPath: db).deletingLastPathComponent()
         let first = folder.appendingPathComponent("a.jsonl").path
         let second = folder.appendingPathComponent("b.jsonl").path
         let copy = folder.appendingPathComponent("copy.db").path
-        #expect((await runCLI(["export", "--db", db, "--out", first])).code == 0)
+        let exported = await runCLI(["export", "--db", db, "--out", first])
+        #expect(exported.code == 0)
+        // It says what it wrote.
+        #expect(exported.out.contains("exported"))
+        #expect(exported.out.contains(first))
+        #expect(exported.out.contains("1 document"))
         #expect((await runCLI(["import", first, "--db", copy])).code == 0)
         #expect((await runCLI(["export", "--db", copy, "--out", second])).code == 0)
         let a = try Data(contentsOf: URL(fileURLWithPath: first))

@@ -10,7 +10,7 @@ struct BenchMain: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "marksync-bench",
         abstract: "Benchmarks of marksync-log (run in release mode).",
-        subcommands: [CoreBench.self, LogBench.self, YjsBench.self, StartupBench.self]
+        subcommands: [CoreBench.self, LogBench.self, YjsBench.self, StartupBench.self, HistoryBench.self]
     )
 }
 

@@ -87,6 +87,7 @@ extension DocumentState {
             guard r.isAtEnd else { throw CheckpointError(message: "trailing bytes") }
             self.prose = prose
             self.blocks = blocks
+            reindexBlocks(from: 0)
         } catch let error as CheckpointError {
             throw error
         } catch {

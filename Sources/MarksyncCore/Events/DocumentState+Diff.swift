@@ -74,6 +74,13 @@ extension DocumentState {
     /// The longest common subsequence of two lists of distinct ids.
     static func longestCommonSubsequence(_ a: [String], _ b: [String]) -> [String] {
         guard !a.isEmpty, !b.isEmpty else { return [] }
+        if a == b { return a }  // the usual re-ingest: no block moved
+        if a.count * b.count > 1 << 20 {
+            // A table of a.count × b.count cells would not fit (20,000 blocks: 3.2 GB): Myers' O(ND) diff.
+            var result = [String]()
+            for case .equal(let old, _, let count) in LineDiff.diff(a, b) { result += a[old..<old + count] }
+            return result
+        }
         var table = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
         for i in stride(from: a.count - 1, through: 0, by: -1) {
             for j in stride(from: b.count - 1, through: 0, by: -1) {

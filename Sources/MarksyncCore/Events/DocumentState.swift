@@ -96,6 +96,9 @@ public struct DocumentState: Sendable, Equatable {
     public var seq: Int = 0
     /// The blocks in document order.
     public internal(set) var blocks: [Block] = []
+    /// Block id → its index in `blocks`, kept in step with it, so finding a block is O(1) (ingesting a
+    /// README of n blocks was O(n²) with a linear search per new block).
+    var positions: [String: Int] = [:]
     /// The prose segments; `prose.count == blocks.count + 1`.
     public internal(set) var prose: [String] = [""]
     /// The line ending the README is written with.
@@ -105,7 +108,16 @@ public struct DocumentState: Sendable, Equatable {
     public init() {}
 
     /// The index of a block.
-    public func index(ofBlock id: String) -> Int? { blocks.firstIndex { $0.id == id } }
+    public func index(ofBlock id: String) -> Int? {
+        if let index = positions[id], index < blocks.count, blocks[index].id == id { return index }
+        if positions.count == blocks.count { return nil }
+        return blocks.firstIndex { $0.id == id }  // only if `positions` were not kept (never expected)
+    }
+
+    /// Brings `positions` up to date for the blocks from `start` on.
+    mutating func reindexBlocks(from start: Int) {
+        for index in start..<blocks.count { positions[blocks[index].id] = index }
+    }
 
     /// A block by id.
     public func block(_ id: String) -> Block? { index(ofBlock: id).map { blocks[$0] } }
@@ -142,6 +154,7 @@ public struct DocumentState: Sendable, Equatable {
                 Block(
                     id: created.blockID, header: created.header, content: created.content,
                     bodyIsOneEmptyLine: created.bodyIsOneEmptyLine, seq: newSeq), at: created.index)
+            reindexBlocks(from: created.index)
             prose.insert(created.proseAfter, at: created.index + 1)
 
         case .blockPatched(let id, let patchText, let resultLength, let resultSHA256):
@@ -365,7 +378,9 @@ public struct DocumentState: Sendable, Equatable {
     mutating func deleteBlock(at i: Int) {
         prose[i] = Self.joinedProse(prose[i], prose[i + 1])
         prose.remove(at: i + 1)
+        positions[blocks[i].id] = nil
         blocks.remove(at: i)
+        reindexBlocks(from: i)
     }
 
     /// The prose left where a block was removed, from the segments before and after it (the Yjs
