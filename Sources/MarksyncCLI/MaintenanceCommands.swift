@@ -194,8 +194,8 @@ struct ImportCommand: AsyncParsableCommand {
     @OptionGroup var log: LogOptions
     @Argument(help: "The export file (- for standard input).") var file: String
     @Flag(help: "Show progress on standard error even when it is not a terminal.") var progress = false
-    @Flag(help: "Do not write the Yjs checkpoints after the import (a cache: export-yjs or serve writes them when needed).")
-    var noYjsWarmUp = false
+    @Flag(help: "Also write the Yjs checkpoints now (a cache: serve writes them in the background, export-yjs replays what is missing).")
+    var yjsWarmUp = false
 
     func run() async throws {
         let path = log.logPath()
@@ -220,7 +220,7 @@ struct ImportCommand: AsyncParsableCommand {
         }
         let count = try await eventLog.importLog(lines: lines, progress: onProgress)
         progress.finish()
-        if !noYjsWarmUp {
+        if yjsWarmUp {
             ProgressLine("import", force: self.progress).phase("writing Yjs checkpoints")
             await warmYjs(eventLog)
             ProgressLine("import", force: self.progress).finish()
