@@ -87,7 +87,7 @@ func human(_ server: LiveSyncServer, name: String = "human") async throws -> Syn
 
 /// Waits until every consumer of the orchestrator is live (subscribed and caught up).
 func waitLive(_ orchestrator: Orchestrator) async throws {
-    let live = try await waitUntil(timeout: .seconds(20)) {
+    let live = try await waitUntil(timeout: .seconds(60)) {
         await orchestrator.status().allSatisfy { $0.state == "live" }
     }
     let states = await orchestrator.status().map { "\($0.name)=\($0.state)" }

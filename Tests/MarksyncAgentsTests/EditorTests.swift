@@ -34,7 +34,7 @@ import Testing
         if case .blockPatched = edit.body {} else { Issue.record("expected a patch, got \(edit.body.kind)") }
         #expect(try await content(server, mainBlock) == edited + "# improved\n", "fences stripped, code kept")
         // The edit is in the log before the agent has its ack (and counts the write): wait for the count.
-        #expect(try await waitUntil(timeout: .seconds(20)) { await orchestrator.status(of: "editor-1")?.writes == 1 })
+        #expect(try await waitUntil(timeout: .seconds(60)) { await orchestrator.status(of: "editor-1")?.writes == 1 })
         let status = try #require(await orchestrator.status(of: "editor-1"))
         #expect(status.llmCalls == 1)
         #expect(status.writes == 1)

@@ -36,7 +36,7 @@ import Testing
         let original = try #require(state.block(target)?.content)
         let person = try await human(server)
         let ack = try await person.write(.full(blockID: target, content: original + "\n# touched by a person\n"))
-        #expect(try await waitUntil(timeout: .seconds(20)) { try await !events(server, author: editor.name).isEmpty })
+        #expect(try await waitUntil(timeout: .seconds(60)) { try await !events(server, author: editor.name).isEmpty })
         let edit = try #require(try await events(server, author: editor.name).first)
         #expect(edit.baseSeq == ack.seq)
         #expect(try await content(server, target)?.hasSuffix("# improved\n") == true)
@@ -104,12 +104,12 @@ import Testing
         }
         // The agents go live: the consumers appear on the server.
         #expect(
-            try await waitUntil(timeout: .seconds(20)) {
+            try await waitUntil(timeout: .seconds(60)) {
                 try await server.log.cursor(document: "tasks", consumer: "api-monitor") != nil
             })
         let person = try await human(server)
         let ack = try await person.write(.full(blockID: "markpact:file=app/models.py", content: "class Task:\n    pass\n"))
-        #expect(try await waitUntil(timeout: .seconds(20)) { try await !events(server, author: "api-editor").isEmpty })
+        #expect(try await waitUntil(timeout: .seconds(60)) { try await !events(server, author: "api-editor").isEmpty })
         #expect(try await waitUntil { try await server.log.cursor(document: "tasks", consumer: "api-monitor") ?? 0 > ack.seq })
         await person.close()
         // The control API drives the same agents, with the token it made at start (no tokens were configured),
