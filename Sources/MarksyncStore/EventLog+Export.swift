@@ -146,7 +146,9 @@ extension EventLog {
                     try await createDocument(document.name)
                     try await setCreated(document.name, createdMs: document.created_ms)
                 case "event":
-                    let record = try decoder.decode(EventRecord.self, from: data)
+                    guard let json = JSONValue.parse(text.utf8) else { throw StoreError(.badImport, "line \(lineNumber) is not a JSON object") }
+                    let record: EventRecord
+                    do { record = try EventRecord(json: json) } catch { throw StoreError(.badImport, "line \(lineNumber): \(error)") }
                     let event: Event
                     do { event = try record.event() } catch { throw StoreError(.badImport, "line \(lineNumber): \(error)") }
                     var request = WriteRequest(
