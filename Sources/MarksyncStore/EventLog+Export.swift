@@ -146,7 +146,7 @@ extension EventLog {
                     try await createDocument(document.name)
                     try await setCreated(document.name, createdMs: document.created_ms)
                 case "event":
-                    guard let json = JSONValue.parse(text.utf8) else { throw StoreError(.badImport, "line \(lineNumber) is not a JSON object") }
+                    guard let json = JSONValue.parse(data) else { throw StoreError(.badImport, "line \(lineNumber) is not a JSON object") }
                     let record: EventRecord
                     do { record = try EventRecord(json: json) } catch { throw StoreError(.badImport, "line \(lineNumber): \(error)") }
                     let event: Event
