@@ -159,20 +159,21 @@ public struct MarkpactDocument: Sendable, Equatable {
                 prose.append(string(proseStart..<lineStarts[k]))
                 let content = close > k + 1 ? string(lineStarts[k + 1]..<lineEnd(close - 1)) : ""
                 let oneEmptyLine = close == k + 2 && lineEnd(k + 1) == lineStarts[k + 1]
-                var id = header.id
+                let identity = header.identity
+                var id = identity.id
                 if seen.contains(id) {
                     var suffix = 2
-                    while seen.contains("\(header.id)#\(suffix)") { suffix += 1 }
-                    id = "\(header.id)#\(suffix)"
+                    while seen.contains("\(identity.id)#\(suffix)") { suffix += 1 }
+                    id = "\(identity.id)#\(suffix)"
                     warnings.append(
                         Warning(
                             code: "duplicate_id", line: k + 1,
-                            message: "block id \(header.id) is used again; this block is kept as \(id)"))
+                            message: "block id \(identity.id) is used again; this block is kept as \(id)"))
                 }
                 seen.insert(id)
                 blocks.append(
                     MarkpactBlock(
-                        id: id, kind: header.kind, lang: header.lang, meta: header.meta, path: header.path,
+                        id: id, kind: header.kind, lang: header.lang, meta: header.meta, path: identity.path,
                         headerStyle: header.style, openingLine: string(lineStarts[k]..<lineEnd(k)),
                         closingLine: string(lineStarts[close]..<lineEnd(close)), content: content,
                         bodyIsOneEmptyLine: oneEmptyLine, lineStart: k + 1, lineEnd: close + 1))

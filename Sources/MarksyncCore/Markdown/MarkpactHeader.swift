@@ -7,18 +7,18 @@ struct MarkpactHeader: Equatable {
     var embedded: String?
 
     /// The seed's id: `markpact:kind=<path=value>`, else `markpact:kind=<meta>`, else `markpact:kind`.
-    var id: String {
-        if let path = Self.pathValue(in: meta) { return "markpact:\(kind)=\(path)" }
-        let trimmed = meta.trimmingWhitespace()
-        if !trimmed.isEmpty { return "markpact:\(kind)=\(trimmed)" }
-        return "markpact:\(kind)"
-    }
+    var id: String { identity.id }
 
     /// The path of the block: `path=` in the meta, or the embedded value of the `markpact:file=…` form.
-    var path: String? {
-        if let path = Self.pathValue(in: meta) { return path }
-        if kind == "file", let embedded, !embedded.isEmpty { return embedded }
-        return nil
+    var path: String? { identity.path }
+
+    /// The id and the path from one reading of the meta (a README of 20,000 blocks reads 20,000 metas).
+    var identity: (id: String, path: String?) {
+        if let path = Self.pathValue(in: meta) { return ("markpact:\(kind)=\(path)", path) }
+        let path = kind == "file" && embedded?.isEmpty == false ? embedded : nil
+        let trimmed = meta.trimmingWhitespace()
+        if !trimmed.isEmpty { return ("markpact:\(kind)=\(trimmed)", path) }
+        return ("markpact:\(kind)", path)
     }
 
     private static let tagPrefix = Array("markpact:".unicodeScalars)
