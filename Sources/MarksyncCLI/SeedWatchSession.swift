@@ -25,12 +25,6 @@ final class SeedWatchSession: @unchecked Sendable {
         self.interval = interval
     }
 
-    private enum Input: Sendable {
-        case remote(SyncUpdate)
-        case ended((any Error)?)
-        case tick
-    }
-
     func run(once: Bool, duration: Duration?) async throws {
         // Follow first, so no broadcast between the snapshot and the loop is missed.
         let updates = await client.followBroadcasts()
@@ -55,34 +49,9 @@ final class SeedWatchSession: @unchecked Sendable {
         }
         if once { return }
 
-        let (inputs, feed) = AsyncStream<Input>.makeStream(bufferingPolicy: .unbounded)
-        let reader = Task {
-            do {
-                for try await update in updates { feed.yield(.remote(update)) }
-                feed.yield(.ended(nil))
-            } catch {
-                feed.yield(.ended(error))
-            }
-        }
-        let interval = self.interval
-        let ticker = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                feed.yield(.tick)
-            }
-        }
-        let timer = duration.map { duration in
-            Task {
-                try? await Task.sleep(for: duration)
-                if !Task.isCancelled { feed.finish() }
-            }
-        }
-        defer {
-            reader.cancel()
-            ticker.cancel()
-            timer?.cancel()
-            feed.finish()
-        }
+        let watched = WatchInputs(updates: updates, interval: interval, duration: duration)
+        defer { watched.stop() }
+        let inputs = watched.stream
         printError("watching \(path) ⇄ \(client.url) (seed protocol; Ctrl-C stops)")
         for await input in inputs {
             switch input {
