@@ -116,10 +116,20 @@ def run(driver, wait, base, doc, screenshot, token):
 
     # 1b. Ctrl+S in a block saves it, with the same confirmation.
     again = edited + "# saved with ctrl-s\n"
-    field = area(driver, MAIN)
-    field.send_keys(Keys.END, Keys.CONTROL, Keys.END)
-    field.send_keys("# saved with ctrl-s\n")
+    typed = False
+    for _ in range(5):
+        # A redraw between the lookup and the keys makes the element stale: look it up again.
+        try:
+            field = area(driver, MAIN)
+            field.send_keys(Keys.CONTROL, Keys.END)
+            field.send_keys("# saved with ctrl-s\n")
+            typed = True
+            break
+        except StaleElementReferenceException:
+            time.sleep(0.2)
+    assert typed, "the block was redrawn under every attempt to type in it"
     wait.until(lambda d: "dirty" in block(d, MAIN).get_attribute("class"))
+    assert area(driver, MAIN).get_attribute("value") == again, area(driver, MAIN).get_attribute("value")
     area(driver, MAIN).send_keys(Keys.CONTROL, "s")
     wait.until(lambda d: "dirty" not in block(d, MAIN).get_attribute("class"))
     wait.until(lambda d: "saved as seq" in block(d, MAIN).find_element(By.CSS_SELECTOR, ".status").text)
