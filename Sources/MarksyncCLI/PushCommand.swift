@@ -238,16 +238,16 @@ enum BlockWrites {
     /// server's blocks are not the file's (segments cannot be matched).
     static func proseWrites(local: MarkpactDocument, remote: MarkpactDocument, baseSeq: Int) -> (writes: [Planned], unsent: [String], notes: [String]) {
         var unsent = [String]()
-        var notes = [String]()
+        let notes = [String]()
         for block in local.blocks {
             if let other = remote.block(withID: block.id), other.openingLine != block.openingLine {
-                notes.append(
-                    "not sent: the fence line of \(block.id) (\(block.openingLine.debugDescription) here, \(other.openingLine.debugDescription) on the server): "
+                unsent.append(
+                    "the fence line of \(block.id) (\(block.openingLine.debugDescription) here, \(other.openingLine.debugDescription) on the server): "
                         + "the sync protocol has no write for a block's header")
             }
         }
         if local.lineEnding != remote.lineEnding {
-            notes.append("not sent: the line ending (\(local.lineEnding.rawValue) here, \(remote.lineEnding.rawValue) on the server): the sync protocol has no write for it")
+            unsent.append("the line ending (\(local.lineEnding.rawValue) here, \(remote.lineEnding.rawValue) on the server): the sync protocol has no write for it")
         }
         let (pairs, unmatched) = matchProse(local: local, remote: remote)
         if !unmatched.isEmpty {

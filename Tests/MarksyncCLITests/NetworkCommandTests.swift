@@ -121,6 +121,21 @@ struct NetworkCommandTests {
         #expect(try await server.log.head("demo").prose[0].contains("Intro prose, edited."))
     }
 
+    /// A change the protocol cannot carry (a block's fence line) is not silently dropped: push exits 1
+    /// naming it, and the rest of the file is still sent.
+    @Test func pushFailsNamingAFenceLineItCannotSend() async throws {
+        let server = try await LiveSyncServer.start(markdown: Self.readme)
+        defer { Task { await server.stop() } }
+        let edited = Self.readme.replacingOccurrences(of: "```python markpact:file path=app.py", with: "````python markpact:file path=app.py")
+            .replacingOccurrences(of: "print(1)\n\n```", with: "print(1)\n\n````")
+            .replacingOccurrences(of: "Between the blocks.", with: "Between the blocks, edited.")
+        let file = try temporaryFile("README.md", edited)
+        let result = await runCLI(["push", file, "--server", server.url])
+        #expect(result.code == 1, "\(result.err)")
+        #expect(result.err.contains("not sent: the fence line of markpact:file=app.py"), "\(result.err)")
+        #expect(try await server.log.head("demo").render().contains("Between the blocks, edited."))
+    }
+
     @Test func connectionRefusedIsSaidPlainly() async throws {
         let port = try unusedLoopbackPort()
         let file = try temporaryFile("README.md", Self.readme)
