@@ -108,20 +108,7 @@ final class SeedWatchSession: @unchecked Sendable {
     /// Writes the model into the file, keeping the file's prose, unless the file holds local edits not sent
     /// yet (the next tick sends them).
     private func write() throws {
-        let current = FileManager.default.contents(atPath: path).flatMap { String(data: $0, encoding: .utf8) }
-        if let current, let lastSeen, current != lastSeen { return }
-        var output = model
-        if let current {
-            let local = MarkpactDocument(parsing: current)
-            if local.prose.count == output.prose.count, local.prose != output.prose {
-                output = MarkpactDocument(blocks: model.blocks, prose: local.prose, lineEnding: model.lineEnding)
-            }
-        }
-        let text = output.render()
-        if text != current {
-            do { try AtomicFile.write(path, text) } catch { throw CLIError.failure("cannot write \(path): \(error)") }
-        }
-        lastSeen = text
+        if let text = try WatchFile.write(model, to: path, lastSeen: lastSeen) { lastSeen = text }
     }
 
     // MARK: - File → server

@@ -173,19 +173,7 @@ final class WatchSession: @unchecked Sendable {
     /// come back yet. Prose edited locally (not carried by the protocol) is kept.
     private func writeIfPossible() throws {
         guard dirty, awaitingEcho <= seq else { return }
-        let current = FileManager.default.contents(atPath: path).flatMap { String(data: $0, encoding: .utf8) }
-        if let current, let lastSeen, current != lastSeen { return }  // local edits: the next tick sends them
-        var output = model
-        if let current {
-            let local = MarkpactDocument(parsing: current)
-            if local.prose.count == output.prose.count, local.prose != output.prose {
-                output = MarkpactDocument(blocks: model.blocks, prose: local.prose, lineEnding: model.lineEnding)
-            }
-        }
-        let text = output.render()
-        if text != current {
-            do { try AtomicFile.write(path, text) } catch { throw CLIError.failure("cannot write \(path): \(error)") }
-        }
+        guard let text = try WatchFile.write(model, to: path, lastSeen: lastSeen) else { return }  // local edits: the next tick sends them
         lastSeen = text
         dirty = false
     }
